@@ -1,0 +1,44 @@
+/** The trainer plugin interface: every trainer (built-in or external) sits behind it. */
+import type { LayerSpec } from '../spec/schema';
+import type { Task } from './catalog';
+
+export type EpochDecision = 'continue' | 'stop';
+
+export interface TrainInput {
+  readonly task: Task;
+  /** Feature rows, already preprocessed to numbers. */
+  readonly x: readonly Float64Array[];
+  /** Class index (classification) or value (regression). */
+  readonly y: Float64Array;
+  readonly featureNames: readonly string[];
+  /** Class labels, index-aligned with y (classification only). */
+  readonly classes?: readonly string[];
+  /** Concrete hyper-parameters (one point of the search space), defaults not yet applied. */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** The candidate's layer stack (tfjs only), `$name` references unresolved. */
+  readonly layers?: readonly LayerSpec[];
+  readonly seed: number;
+  /** Called after each epoch by trainers that have epochs; 'stop' ends training early. */
+  readonly onEpoch?: (epoch: number, metrics: Readonly<Record<string, number>>) => Promise<EpochDecision>;
+  readonly signal?: AbortSignal;
+}
+
+export interface TrainedModel {
+  readonly trainer: string;
+  /** Which compute backend trained it ("wasm", "tensorflow", "cpu", "ml.js"). */
+  readonly backend: string;
+  /** Predicted class index (classification) or value (regression), one per row. */
+  predict(x: readonly Float64Array[]): Float64Array;
+  /** Class probabilities per row (classification only). */
+  predictProba?(x: readonly Float64Array[]): Float64Array[];
+  /** JSON-serialisable state that `TrainerPlugin.load` turns back into an equal model. */
+  toJSON(): unknown;
+  /** Free native memory (tfjs tensors). */
+  dispose?(): void;
+}
+
+export interface TrainerPlugin {
+  readonly name: string;
+  train(input: TrainInput): Promise<TrainedModel>;
+  load(state: unknown): Promise<TrainedModel>;
+}
