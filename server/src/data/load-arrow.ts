@@ -1,0 +1,112 @@
+/**
+ * Arrow IPC and Parquet readers. Parquet is decoded by parquet-wasm into an Arrow IPC stream and
+ * then read by apache-arrow, so both formats share one column conversion:
+ * - integers, floats, booleans (0/1), 64-bit integers (to the nearest double) → 'number';
+ * - dates, timestamps, times and durations → 'number' in milliseconds (dates and timestamps as
+ *   epoch milliseconds, UTC), which is what apache-arrow returns and what a model can use;
+ * - UTF-8 strings and dictionary-encoded strings → 'string';
+ * - anything else (lists, structs, binary, decimals) is an error naming the column and its type.
+ */
+import { DataType, Type, tableFromIPC, type Table, type Vector } from 'apache-arrow';
+import { DataError } from './errors';
+import { makeFrame } from './frame';
+import type { Column, Frame } from './types';
+
+/** The slice of parquet-wasm's node build we use; its own typings are unreachable with node10 resolution. */
+interface ParquetWasm {
+  readParquet(bytes: Uint8Array, options?: { limit?: number }): { intoIPCStream(): Uint8Array };
+}
+
+let parquetWasm: ParquetWasm | undefined;
+function parquet(): ParquetWasm {
+  // Loaded on first use: the wasm module is a few MB and most pipelines read CSV or JSON.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  parquetWasm ??= require('parquet-wasm/node') as ParquetWasm;
+  return parquetWasm;
+}
+
+type Kind = 'fixed' | 'bigint' | 'generic' | 'string';
+
+function kindOf(type: DataType): Kind | undefined {
+  if (DataType.isDictionary(type)) {
+    // get() decodes dictionary entries, so non-string dictionaries take the generic path.
+    const inner = kindOf(type.dictionary);
+    return inner === undefined || inner === 'string' ? inner : 'generic';
+  }
+  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type) || type.typeId === Type.Utf8View) return 'string';
+  if (DataType.isInt(type)) return type.bitWidth === 64 ? 'bigint' : 'fixed';
+  if (DataType.isFloat(type)) return type.precision === 0 ? 'generic' : 'fixed'; // float16 needs decoding
+  if (DataType.isBool(type) || DataType.isDate(type) || DataType.isTimestamp(type) || DataType.isTime(type)) return 'generic';
+  if (DataType.isDuration(type) || DataType.isNull(type)) return 'generic';
+  return undefined;
+}
+
+function toNumber(v: unknown): number {
+  if (v === null || v === undefined) return NaN;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint' || typeof v === 'boolean') return Number(v);
+  if (v instanceof Date) return v.getTime();
+  return NaN;
+}
+
+function convert(vector: Vector, name: string, source: string): Column {
+  const kind = kindOf(vector.type);
+  if (kind === undefined) {
+    throw new DataError('load', `${source}: column "${name}" has Arrow type ${String(vector.type)}, which cannot be a feature; convert it to a number or string column`, { source, column: name });
+  }
+  const n = vector.length;
+  if (kind === 'string') {
+    const out: (string | null)[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const v: unknown = vector.get(i);
+      out[i] = v === null || v === undefined ? null : String(v);
+    }
+    return { kind: 'string', values: out };
+  }
+  let values: Float64Array;
+  if (kind === 'fixed') values = Float64Array.from(vector.toArray() as ArrayLike<number>);
+  else if (kind === 'bigint') values = Float64Array.from(vector.toArray() as BigInt64Array, Number);
+  else {
+    values = new Float64Array(n);
+    for (let i = 0; i < n; i++) values[i] = toNumber(vector.get(i));
+  }
+  // toArray() copies raw slots, so null slots hold arbitrary values: mark them missing.
+  if (vector.nullCount > 0) for (let i = 0; i < n; i++) if (!vector.isValid(i)) values[i] = NaN;
+  return { kind: 'number', values };
+}
+
+function tableToFrame(table: Table, source: string): Frame {
+  const names = table.schema.fields.map((f) => f.name);
+  const seen = new Set<string>();
+  const columns = new Map<string, Column>();
+  names.forEach((name, k) => {
+    if (seen.has(name)) throw new DataError('load', `${source}: the schema names column "${name}" twice`, { source, column: name });
+    seen.add(name);
+    columns.set(name, convert(table.getChildAt(k)!, name, source));
+  });
+  return makeFrame(names, columns, table.numRows);
+}
+
+export function parseArrow(bytes: Uint8Array, source: string, limit?: number): Frame {
+  let table: Table;
+  try {
+    table = tableFromIPC(bytes);
+  } catch (e) {
+    throw new DataError('load', `${source}: not an Arrow IPC file or stream: ${(e as Error).message}`, { source });
+  }
+  // apache-arrow reads bytes without a schema message as an empty table rather than failing.
+  if (table.schema.fields.length === 0) {
+    throw new DataError('load', `${source}: not an Arrow IPC file or stream (no schema found)`, { source });
+  }
+  return tableToFrame(limit !== undefined && limit < table.numRows ? table.slice(0, limit) : table, source);
+}
+
+export function parseParquet(bytes: Uint8Array, source: string, limit?: number): Frame {
+  let ipc: Uint8Array;
+  try {
+    ipc = parquet().readParquet(bytes, limit !== undefined ? { limit } : undefined).intoIPCStream();
+  } catch (e) {
+    throw new DataError('load', `${source}: cannot read Parquet: ${e instanceof Error ? e.message : String(e)}`, { source });
+  }
+  return tableToFrame(tableFromIPC(ipc), source);
+}
