@@ -75,7 +75,7 @@ export const TRAINERS: readonly TrainerInfo[] = [
   {
     name: 'logistic-regression',
     tasks: ['classification'],
-    description: 'Multinomial (one-vs-rest) logistic regression (ml.js).',
+    description: 'Multinomial (softmax) logistic regression, full-batch gradient descent on standardised features.',
     layers: false,
     epochs: false,
     params: Type.Object(

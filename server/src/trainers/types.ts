@@ -18,14 +18,25 @@ export interface TrainInput {
   /** The candidate's layer stack (tfjs only), `$name` references unresolved. */
   readonly layers?: readonly LayerSpec[];
   readonly seed: number;
-  /** Called after each epoch by trainers that have epochs; 'stop' ends training early. */
+  /**
+   * Called after each epoch by trainers that have epochs; 'stop' ends training early (the model
+   * trained so far is returned). `epoch` counts completed epochs from 1. tfjs reports `loss`,
+   * `val_loss` (when validationSplit leaves validation rows) and, for classification,
+   * `accuracy` / `val_accuracy`.
+   */
   readonly onEpoch?: (epoch: number, metrics: Readonly<Record<string, number>>) => Promise<EpochDecision>;
+  /** Aborting rejects `train` with an error whose `name` is 'AbortError'. */
   readonly signal?: AbortSignal;
+  /**
+   * Which attempt at this trial this is, counting from 1 as the scheduler's leases do. The
+   * synthetic trainer fails while `attempt <= failAttempts` (its first failAttempts attempts).
+   */
+  readonly attempt?: number;
 }
 
 export interface TrainedModel {
   readonly trainer: string;
-  /** Which compute backend trained it ("wasm", "tensorflow", "cpu", "ml.js"). */
+  /** Which compute backend trained it: tfjs's backend ("tensorflow", "wasm", "cpu"), "ml.js", or "js". */
   readonly backend: string;
   /** Predicted class index (classification) or value (regression), one per row. */
   predict(x: readonly Float64Array[]): Float64Array;
