@@ -265,7 +265,8 @@ export const PipelineSpec = Type.Object(
   { ...Strict, $id: 'https://stratum.dev/schemas/pipeline.v1.json', title: 'Stratum pipeline' },
 );
 
-export type PipelineSpec = Static<typeof PipelineSpec>;
+/** Candidates typed with their `resources` (TypeBox types a `$ref` as unknown). */
+export type PipelineSpec = Omit<Static<typeof PipelineSpec>, 'models'> & { models: CandidateSpec[] };
 export type DataSpec = Static<typeof DataSpec>;
 export type TransformSpec = Static<typeof Transform>;
 export type SplitSpec = Static<typeof SplitSpec>;

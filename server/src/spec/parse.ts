@@ -1,0 +1,73 @@
+/**
+ * YAML text → document with positions. Syntax errors (bad indentation, tabs, duplicate keys,
+ * unclosed quotes…) become diagnostics at their line:column like every other problem.
+ */
+import { LineCounter, parseDocument, visit } from 'yaml';
+import { type SpecDiagnostic } from './errors';
+import { pathAtOffset, SpecSource } from './source';
+
+/** Specs are small; a bigger text is refused before parsing (it is almost surely not a spec). */
+export const MAX_SPEC_BYTES = 1024 * 1024;
+
+/** Anchors may be reused, but not expanded past this (the "billion laughs" attack). */
+const MAX_ALIAS_COUNT = 100;
+
+export type ParsedYaml = { source: SpecSource; diagnostics: []; value: unknown } | { source?: SpecSource; diagnostics: SpecDiagnostic[] };
+
+export function parseYaml(text: string, file: string): ParsedYaml {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_SPEC_BYTES) {
+    const mib = (bytes / MAX_SPEC_BYTES).toFixed(1);
+    const message = `the spec is ${mib} MiB; the limit is 1 MiB (${MAX_SPEC_BYTES} bytes)`;
+    return { diagnostics: [{ file, line: 1, column: 1, field: '', message, suggestion: '' }] };
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  const source = new SpecSource(file, text, doc, lines);
+  const lineSeen = new Set<number>();
+  for (const error of doc.errors) {
+    // One mistake often trips several parser rules at the same place: keep the first per line.
+    const offset = error.pos[0];
+    const line = lines.linePos(offset).line;
+    if (lineSeen.has(line)) continue;
+    lineSeen.add(line);
+    source.at(offset, pathAtOffset(doc, offset), syntaxMessage(error.code, error.message));
+  }
+  visit(doc, {
+    Alias(_, alias) {
+      if (!alias.resolve(doc)) {
+        source.at(alias, [], `alias *${alias.source} refers to no anchor defined before it (&${alias.source})`);
+      }
+    },
+  });
+  if (source.diagnostics.length > 0) return { source, diagnostics: source.diagnostics };
+  try {
+    const value: unknown = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    return { source, diagnostics: [], value };
+  } catch (e) {
+    // Dangling aliases were reported above, so what is left is alias abuse (too many expansions).
+    source.at(0, [], `aliases expand too far: ${lowerFirst((e as Error).message)}`);
+    return { source, diagnostics: source.diagnostics };
+  }
+}
+
+/** yaml's messages, with the common ones said in the spec author's terms. */
+function syntaxMessage(code: string, message: string): string {
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return 'duplicate key: each key may appear once in a mapping';
+    case 'TAB_AS_INDENT':
+      return 'tab character used for indentation: YAML indents with spaces';
+    case 'MULTIPLE_DOCS':
+      return 'a spec file holds one YAML document; a second one starts here';
+    case 'BAD_INDENT':
+      return `bad indentation: ${lowerFirst(message)}`;
+    default:
+      return `YAML syntax error: ${lowerFirst(message)}`;
+  }
+}
+
+function lowerFirst(s: string): string {
+  const firstLine = s.split('\n')[0] ?? s;
+  return firstLine.charAt(0).toLowerCase() + firstLine.slice(1);
+}

@@ -1,0 +1,89 @@
+/**
+ * Checks that need more than one field at a time: candidates against the catalog (params.ts),
+ * names unique, the grid not too big, the metric fits the task, target and features agree.
+ */
+import { METRICS, type MetricName } from '../trainers/catalog';
+import { type CheckContext } from './context';
+import { checkCandidate } from './params';
+import { gridPointCount, MAX_TRIALS, paramType } from './search-space';
+import { nodeAt } from './source';
+import { suggest } from './suggest';
+
+export function checkSemantics(ctx: CheckContext): void {
+  ctx.spec.models.forEach((_, i) => checkCandidate(ctx, i));
+  checkCandidateNames(ctx);
+  checkGridSize(ctx);
+  checkSelection(ctx);
+  checkTargetAndFeatures(ctx);
+  checkSplitAndDeploy(ctx);
+}
+
+function checkCandidateNames({ spec, source }: CheckContext): void {
+  const seen = new Map<string, number>();
+  spec.models.forEach((c, i) => {
+    const first = seen.get(c.name);
+    if (first === undefined) {
+      seen.set(c.name, i);
+      return;
+    }
+    const line = source.lines.linePos(nodeAt(source.doc, ['models', first, 'name']).value?.range?.[0] ?? 0).line;
+    source.atValue(['models', i, 'name'], `duplicate candidate name ${JSON.stringify(c.name)} (first used on line ${line})`);
+  });
+}
+
+/** A grid that expands past MAX_TRIALS is almost surely a mistake, unless maxTrials caps it. */
+function checkGridSize({ spec, source }: CheckContext): void {
+  if ((spec.search?.strategy ?? 'grid') !== 'grid') return;
+  let total = 0;
+  spec.models.forEach((c, i) => {
+    const sizes = Object.entries(c.params ?? {}).map(([n, s]) => gridPointCount(s, paramType(c.trainer, n)));
+    const size = sizes.reduce((a, b) => a * b, 1);
+    if (!Number.isFinite(size)) return; // a float range without step, reported on its own
+    total += size;
+    if (size > Number.MAX_SAFE_INTEGER || (size > MAX_TRIALS && spec.search?.maxTrials === undefined)) {
+      const message = `this grid expands to ${size.toPrecision(3)} trials; narrow it or set search.maxTrials (at most ${MAX_TRIALS} without it)`;
+      source.atKey(['models', i, 'params'], message);
+      total = -Infinity; // reported once
+    }
+  });
+  if (total > MAX_TRIALS && spec.search?.maxTrials === undefined) {
+    source.atKey(['models'], `the candidates' grids expand to ${total} trials; set search.maxTrials (at most ${MAX_TRIALS} without it)`);
+  }
+}
+
+function checkSelection({ spec, source }: CheckContext): void {
+  const names = Object.keys(METRICS);
+  const checkMetric = (metric: string, report: (message: string, suggestion?: string) => void): void => {
+    const info = METRICS[metric as MetricName];
+    const sameTask = names.filter((m) => METRICS[m as MetricName].task === spec.task);
+    if (!info) report(`unknown metric ${JSON.stringify(metric)} (${spec.task} has ${sameTask.join(', ')})`, suggest(metric, sameTask) ?? suggest(metric, names));
+    else if (info.task !== spec.task) report(`metric ${JSON.stringify(metric)} is for ${info.task}, but the task is ${spec.task}`);
+  };
+  const sel = spec.selection;
+  checkMetric(sel.metric, (m, s) => source.atValue(['selection', 'metric'], m, s));
+  for (const bound of ['minMetric', 'maxMetric'] as const) {
+    for (const metric of Object.keys(sel.constraints?.[bound] ?? {})) {
+      checkMetric(metric, (m, s) => source.atKey(['selection', 'constraints', bound, metric], m, s));
+    }
+  }
+}
+
+function checkTargetAndFeatures({ spec, source }: CheckContext): void {
+  const seen = new Set<string>();
+  (spec.features ?? []).forEach((f, i) => {
+    if (f === spec.target) source.atValue(['features', i], `the target ${JSON.stringify(f)} cannot also be a feature`);
+    else if (seen.has(f)) source.atValue(['features', i], `feature ${JSON.stringify(f)} is listed twice`);
+    seen.add(f);
+  });
+}
+
+function checkSplitAndDeploy({ spec, source }: CheckContext): void {
+  const split = spec.split;
+  if (split && 'holdout' in split && split.holdout.stratify && spec.task !== 'classification') {
+    source.atValue(['split', 'holdout', 'stratify'], 'stratify keeps class proportions, so it needs task: classification');
+  }
+  const deploy = spec.deploy;
+  if (deploy?.minReplicas !== undefined && deploy.maxReplicas !== undefined && deploy.minReplicas > deploy.maxReplicas) {
+    source.atValue(['deploy', 'minReplicas'], `minReplicas ${deploy.minReplicas} is above maxReplicas ${deploy.maxReplicas}`);
+  }
+}

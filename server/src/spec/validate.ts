@@ -1,0 +1,286 @@
+/**
+ * Structural validation: walks a JSON Schema (from schema.ts) and the YAML nodes together, so
+ * each problem is reported at the node that has it — an unknown key at the key, a wrong value
+ * at the value, a missing key at the mapping that lacks it.
+ *
+ * Unions are resolved before descending (by the node's shape, then by a mapping's keys) so a
+ * mistake inside one branch gives that branch's error, not one error per branch.
+ */
+import { isMap, isScalar, isSeq, type Document, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
+import { deref, pickObjectBranch, type Schema } from './json-like';
+import { keyString, resolveNode, type Anchor, type Path, type Reporter } from './source';
+import { suggest } from './suggest';
+
+export interface ValidateContext {
+  readonly doc: Document;
+  readonly refs: ReadonlyMap<string, Schema>;
+  readonly report: Reporter;
+}
+
+type Shape = 'map' | 'seq' | 'string' | 'number' | 'boolean' | 'null' | 'other';
+
+/** Human phrases for the patterns in schema.ts; any other pattern is shown as a regex. */
+const PATTERN_PHRASES: Readonly<Record<string, string>> = {
+  '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$':
+    'a name of lowercase letters, digits and dashes that starts and ends with a letter or digit (at most 63)',
+  '^[0-9]+(\\.[0-9]+)?\\s*(Ki|Mi|Gi|Ti|KB|MB|GB|TB|B|k|M|G)?$': 'a size such as 512Mi, 2Gi, 1GB, or a number of MiB',
+  '^[0-9]+(\\.[0-9]+)?(us|ms|s)$': 'a duration such as 250ms, 1.5s or 800us',
+};
+
+/** Validates `node` against `schema`; reports through ctx and returns whether it is valid. */
+export function checkNode(schema: Schema, raw: unknown, path: Path, ctx: ValidateContext, fallback?: Anchor): boolean {
+  const s = deref(schema, ctx.refs);
+  const node = resolveNode(raw, ctx.doc);
+  if (s.anyOf) return checkUnion(s, s.anyOf, node, path, ctx, fallback);
+  if (s.const !== undefined) return checkEnum([s.const], node, path, ctx, fallback);
+  const shape = shapeOf(node);
+  if (!accepts(s, shape, ctx)) {
+    ctx.report.at(node, path, `expected ${expected(s, ctx)}, got ${describe(node)}`, undefined, fallback);
+    return false;
+  }
+  if (s.type === 'object') return checkObject(s, node as YAMLMap, path, ctx);
+  if (s.type === 'array') return checkArray(s, node as YAMLSeq, path, ctx);
+  return checkScalar(s, node!, path, ctx);
+}
+
+function checkUnion(
+  s: Schema,
+  branches: readonly Schema[],
+  node: Node | undefined,
+  path: Path,
+  ctx: ValidateContext,
+  fallback: Anchor,
+): boolean {
+  const all = branches.map((b) => deref(b, ctx.refs));
+  if (all.every((b) => b.const !== undefined)) return checkEnum(all.map((b) => b.const), node, path, ctx, fallback);
+  const shape = shapeOf(node);
+  const fitting = all.filter((b) => accepts(b, shape, ctx));
+  if (fitting.length === 0) {
+    ctx.report.at(node, path, `expected ${expected(s, ctx)}, got ${describe(node)}`, undefined, fallback);
+    return false;
+  }
+  if (shape === 'map' && fitting.length > 1) {
+    const map = node as YAMLMap;
+    const keys = map.items.map((p) => keyString(p, ctx.doc) ?? '');
+    const branch = pickObjectBranch(fitting, keys);
+    if (branch) return checkNode(branch, map, path, ctx, fallback);
+    const names = fitting.flatMap((b) => Object.keys(b.properties ?? {}));
+    const first = map.items[0];
+    const firstKey = keys[0];
+    if (first && firstKey !== undefined) {
+      const message = `unknown key ${JSON.stringify(firstKey)}; expected one of ${names.join(', ')}`;
+      ctx.report.at(resolveNode(first.key, ctx.doc), [...path, firstKey], message, suggest(firstKey, names), map);
+    } else {
+      ctx.report.at(map, path, `expected one of the keys ${names.join(', ')}`, undefined, fallback);
+    }
+    return false;
+  }
+  // Scalars and lists: take the first branch that fits quietly, else report the first's errors.
+  const quiet: ValidateContext = { ...ctx, report: { at: () => undefined } };
+  if (fitting.length > 1 && fitting.some((b) => checkNode(b, node, path, quiet, fallback))) return true;
+  return checkNode(fitting[0]!, node, path, ctx, fallback);
+}
+
+function checkEnum(values: readonly unknown[], node: Node | undefined, path: Path, ctx: ValidateContext, fallback: Anchor): boolean {
+  const value = isScalar(node) ? node.value : undefined;
+  if (values.includes(value)) return true;
+  const list = values.map((v) => JSON.stringify(v)).join(', ');
+  const wanted = values.length === 1 ? list : `one of ${list}`;
+  const got = isScalar(node) && node.value !== null ? JSON.stringify(node.value) : describe(node);
+  const hint = typeof value === 'string' && values.length > 1 ? suggest(value, values.map(String)) : undefined;
+  ctx.report.at(node, path, `expected ${wanted}, got ${got}`, hint, fallback);
+  return false;
+}
+
+function checkObject(s: Schema, map: YAMLMap, path: Path, ctx: ValidateContext): boolean {
+  const props = s.properties ?? {};
+  const present = new Map<string, number>();
+  map.items.forEach((p, i) => {
+    const k = keyString(p, ctx.doc);
+    if (k !== undefined) present.set(k, i);
+  });
+  let ok = true;
+  const misplaced = findMisplacedKeys(s, map, present, ctx);
+  const claimed = new Set<string>(); // required keys an unknown key probably meant
+  for (const pair of map.items) {
+    const key = keyString(pair, ctx.doc);
+    const keyNode = resolveNode(pair.key, ctx.doc);
+    if (key === undefined) {
+      ctx.report.at(keyNode, path, 'keys must be plain strings', undefined, map);
+      ok = false;
+      continue;
+    }
+    const misplacedUnder = misplaced.get(key);
+    if (misplacedUnder !== undefined) {
+      const message = `${JSON.stringify(key)} belongs under ${JSON.stringify(misplacedUnder)}: indent it further`;
+      ctx.report.at(keyNode, [...path, key], message, undefined, map);
+      ok = false;
+      continue;
+    }
+    if ([...misplaced.values()].includes(key)) continue; // reported once, at the misplaced key
+    const sub = Object.prototype.hasOwnProperty.call(props, key) ? props[key] : patternSchema(s, key);
+    if (sub) {
+      ok = checkNode(sub, pair.value, [...path, key], ctx, keyNode) && ok;
+      continue;
+    }
+    if (s.additionalProperties !== false) continue;
+    const hint = suggest(
+      key,
+      Object.keys(props).filter((k) => !present.has(k)),
+    );
+    if (hint !== undefined) claimed.add(hint);
+    ctx.report.at(keyNode, [...path, key], `unknown key ${JSON.stringify(key)}`, hint, map);
+    ok = false;
+  }
+  for (const req of s.required ?? []) {
+    if (present.has(req) || claimed.has(req) || props[req]?.default !== undefined) continue;
+    ctx.report.at(map, [...path, req], `missing required key ${JSON.stringify(req)}`);
+    ok = false;
+  }
+  return ok;
+}
+
+/**
+ * Keys written one level too shallow: `- oneHot:` followed by `columns:` at the same indent
+ * parses as an empty `oneHot` beside an unknown `columns`. Reported once, as what it is.
+ * Returns misplaced key → the key it belongs under.
+ */
+function findMisplacedKeys(s: Schema, map: YAMLMap, present: ReadonlyMap<string, number>, ctx: ValidateContext) {
+  const out = new Map<string, string>();
+  const props = s.properties ?? {};
+  for (const pair of map.items) {
+    const key = keyString(pair, ctx.doc);
+    const value = resolveNode(pair.value, ctx.doc);
+    if (key === undefined || !props[key] || !(value === undefined || (isScalar(value) && value.value === null))) continue;
+    const inner = deref(props[key], ctx.refs);
+    const innerProps = inner.properties ?? {};
+    for (const other of present.keys()) {
+      if (!Object.prototype.hasOwnProperty.call(props, other) && Object.prototype.hasOwnProperty.call(innerProps, other)) {
+        out.set(other, key);
+      }
+    }
+  }
+  return out;
+}
+
+function patternSchema(s: Schema, key: string): Schema | undefined {
+  for (const [pattern, sub] of Object.entries(s.patternProperties ?? {})) {
+    if (new RegExp(pattern, 'u').test(key)) return sub;
+  }
+  if (typeof s.additionalProperties === 'object') return s.additionalProperties;
+  return undefined;
+}
+
+function checkArray(s: Schema, seq: YAMLSeq, path: Path, ctx: ValidateContext): boolean {
+  const n = seq.items.length;
+  if (Array.isArray(s.items)) {
+    const tuple = s.items as readonly Schema[];
+    if (n !== tuple.length) {
+      ctx.report.at(seq, path, `expected ${expected(s, ctx)}, got ${n} item${n === 1 ? '' : 's'}`);
+      return false;
+    }
+    return tuple.map((item, i) => checkNode(item, seq.items[i], [...path, i], ctx, seq)).every(Boolean);
+  }
+  if (s.minItems !== undefined && n < s.minItems) {
+    const message = s.minItems === 1 ? 'must not be empty' : `needs at least ${s.minItems} items, got ${n}`;
+    ctx.report.at(seq, path, message);
+    return false;
+  }
+  if (s.maxItems !== undefined && n > s.maxItems) {
+    ctx.report.at(seq, path, `takes at most ${s.maxItems} items, got ${n}`);
+    return false;
+  }
+  const item = s.items as Schema | undefined;
+  if (!item) return true;
+  return seq.items.map((it, i) => checkNode(item, it, [...path, i], ctx, seq)).every(Boolean);
+}
+
+function checkScalar(s: Schema, node: Node, path: Path, ctx: ValidateContext): boolean {
+  const value = (node as { value?: unknown }).value;
+  const fail = (message: string): boolean => {
+    ctx.report.at(node, path, message);
+    return false;
+  };
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return fail(`expected a finite number, got ${describe(node)}`);
+    if (s.type === 'integer' && !Number.isInteger(value)) return fail(`expected an integer, got ${value}`);
+    if (s.minimum !== undefined && value < s.minimum) return fail(`must be at least ${s.minimum}, got ${value}`);
+    if (s.exclusiveMinimum !== undefined && value <= s.exclusiveMinimum) {
+      return fail(`must be greater than ${s.exclusiveMinimum}, got ${value}`);
+    }
+    if (s.maximum !== undefined && value > s.maximum) return fail(`must be at most ${s.maximum}, got ${value}`);
+    if (s.exclusiveMaximum !== undefined && value >= s.exclusiveMaximum) {
+      return fail(`must be less than ${s.exclusiveMaximum}, got ${value}`);
+    }
+  }
+  if (typeof value === 'string') {
+    if (s.minLength !== undefined && value.length < s.minLength) {
+      return fail(s.minLength === 1 ? 'must not be empty' : `must be at least ${s.minLength} characters long`);
+    }
+    if (s.maxLength !== undefined && value.length > s.maxLength) return fail(`must be at most ${s.maxLength} characters long`);
+    if (s.pattern !== undefined && !new RegExp(s.pattern, 'u').test(value)) {
+      return fail(`${JSON.stringify(value)} is not ${PATTERN_PHRASES[s.pattern] ?? `a match for /${s.pattern}/`}`);
+    }
+  }
+  return true;
+}
+
+function shapeOf(node: Node | undefined): Shape {
+  if (node === undefined) return 'null';
+  if (isMap(node)) return 'map';
+  if (isSeq(node)) return 'seq';
+  if (!isScalar(node)) return 'other';
+  const v = node.value;
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string' || typeof v === 'boolean') return typeof v as Shape;
+  if (typeof v === 'number') return 'number';
+  return 'other';
+}
+
+function accepts(schema: Schema, shape: Shape, ctx: ValidateContext): boolean {
+  const s = deref(schema, ctx.refs);
+  if (s.anyOf) return s.anyOf.some((b) => accepts(b, shape, ctx));
+  if (s.const !== undefined) return shape === typeof s.const;
+  switch (s.type) {
+    case 'object':
+      return shape === 'map';
+    case 'array':
+      return shape === 'seq';
+    case 'integer':
+      return shape === 'number';
+    default:
+      return s.type === shape;
+  }
+}
+
+/** What a schema wants, in words: "a mapping", "an integer", "a number or a string". */
+export function expected(schema: Schema, ctx: Pick<ValidateContext, 'refs'>): string {
+  const s = deref(schema, ctx.refs);
+  if (s.anyOf) return [...new Set(s.anyOf.map((b) => expected(b, ctx)))].join(' or ');
+  if (s.const !== undefined) return JSON.stringify(s.const);
+  switch (s.type) {
+    case 'object':
+      return 'a mapping';
+    case 'array':
+      return Array.isArray(s.items) ? `a list of ${s.items.length} numbers [low, high]` : 'a list';
+    case 'integer':
+      return 'an integer';
+    case 'boolean':
+      return 'true or false';
+    default:
+      return `a ${s.type ?? 'value'}`;
+  }
+}
+
+/** What the YAML has, in words: "a mapping", "the string \"x\"", "nothing". */
+export function describe(node: Node | undefined): string {
+  const shape = shapeOf(node);
+  if (shape === 'map') return 'a mapping';
+  if (shape === 'seq') return 'a list';
+  if (shape === 'null') return 'nothing';
+  if (shape === 'other') return 'an unsupported value';
+  const v = (node as { value: unknown; source?: string }).value;
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 37)}...` : v)}`;
+  if (typeof v === 'number' && !Number.isFinite(v)) return (node as { source?: string }).source ?? String(v);
+  return String(v);
+}
