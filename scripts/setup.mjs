@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// `npm run setup`: makes a fresh clone ready, idempotently. Each step checks before it acts,
+// so running it again is quick. Used by `npm start`, `npm test` and `npm run bench`.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const env = {
+  ...process.env,
+  // onnxruntime-node's installer would try to download CUDA files; its CPU binaries ship in the package.
+  ONNXRUNTIME_NODE_INSTALL: 'skip',
+  ONNXRUNTIME_NODE_INSTALL_CUDA: 'skip',
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1',
+};
+
+function step(name, fn) {
+  const t0 = Date.now();
+  process.stderr.write(`setup: ${name}…\n`);
+  fn();
+  process.stderr.write(`setup: ${name} done in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
+}
+
+function run(cmd, args, opts = {}) {
+  execFileSync(cmd, args, { cwd: root, stdio: 'inherit', env, ...opts });
+}
+
+function hashOf(...files) {
+  const h = createHash('sha256');
+  for (const f of files) if (existsSync(join(root, f))) h.update(readFileSync(join(root, f)));
+  return h.digest('hex');
+}
+
+/** Runs `fn` when the inputs' hash differs from the one recorded at `marker`. */
+function whenChanged(marker, inputs, fn) {
+  const path = join(root, marker);
+  const hash = hashOf(...inputs);
+  if (existsSync(path) && readFileSync(path, 'utf8') === hash) return false;
+  fn();
+  writeFileSync(path, hash);
+  return true;
+}
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) {
+  console.error(`setup: Node ${process.versions.node} is too old; Stratum needs Node 20.19 or later.`);
+  process.exit(1);
+}
+
+step('npm packages', () => {
+  whenChanged('node_modules/.stratum-install', ['package-lock.json', 'package.json'], () =>
+    run('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund']),
+  );
+});
+
+step('build (proto codegen + TypeScript)', () => {
+  run('npm', ['run', 'build', '--silent']);
+});

@@ -1,0 +1,91 @@
+/** The command table of `stratum` (and, through the kernel, of `%stratum`). */
+import type { CommandSpec, FlagSpec } from './args';
+
+const CONNECT: Record<string, FlagSpec> = {
+  server: { type: 'string', value: 'URL', description: 'control plane URL (default $STRATUM_SERVER or http://127.0.0.1:7070)' },
+  token: { type: 'string', value: 'TOKEN', description: 'API token (default $STRATUM_TOKEN or $STRATUM_HOME/api-token)' },
+};
+const JSON_FLAG: Record<string, FlagSpec> = { json: { type: 'boolean', description: 'print JSON for scripts' } };
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'serve',
+    summary: 'Start the control plane with local workers.',
+    args: [],
+    flags: {
+      port: { type: 'number', description: 'port to listen on (default 7070; 0 picks a free one)' },
+      host: { type: 'string', description: 'address to listen on (default 127.0.0.1)' },
+      home: { type: 'string', value: 'DIR', description: 'state directory (default $STRATUM_HOME or ~/.stratum)' },
+      workers: { type: 'number', value: 'N', description: 'local worker processes to start (default 2; 0 allowed)' },
+      'worker-cpus': { type: 'number', value: 'N', description: 'cpus each local worker offers (default 1)' },
+      'worker-memory': { type: 'string', value: 'SIZE', description: 'memory each local worker offers (default 2Gi)' },
+      tier: { type: 'string', description: 'tier of the local workers (default cloud)' },
+      'lease-ttl': { type: 'number', value: 'MS', description: 'lease time-to-live in ms (default 5000)' },
+    },
+  },
+  {
+    name: 'worker',
+    summary: 'Join a control plane as a worker and run trials.',
+    args: [],
+    flags: {
+      join: { type: 'string', value: 'URL', description: 'control plane URL to join' },
+      token: { type: 'string', description: 'join token (default $STRATUM_JOIN_TOKEN or $STRATUM_HOME/join-token)' },
+      tier: { type: 'string', description: 'tier this worker belongs to (default cloud)' },
+      cpus: { type: 'number', value: 'N', description: 'cpus to offer (default: all)' },
+      memory: { type: 'string', value: 'SIZE', description: 'memory to offer, e.g. 4Gi (default: 80% of RAM)' },
+      gpus: { type: 'number', value: 'N', description: 'GPUs to offer (default 0)' },
+      name: { type: 'string', description: 'worker name (default: host name and pid)' },
+      label: { type: 'list', value: 'K=V,...', description: 'labels for placement' },
+      'in-process': { type: 'boolean', description: 'run trials in the agent process (no executor children)' },
+    },
+  },
+  {
+    name: 'validate',
+    summary: 'Check a pipeline spec and its data without running it.',
+    args: [{ name: 'SPEC', required: true, description: 'pipeline YAML file' }],
+    flags: { ...CONNECT, ...JSON_FLAG },
+  },
+  {
+    name: 'run',
+    summary: 'Run a pipeline: train its candidates on the workers and select the best model.',
+    args: [{ name: 'SPEC', required: true, description: 'pipeline YAML file' }],
+    flags: {
+      ...CONNECT,
+      ...JSON_FLAG,
+      watch: { type: 'boolean', description: 'show live progress and the leaderboard while it runs' },
+      detach: { type: 'boolean', description: 'submit and return the run id without waiting' },
+    },
+  },
+  { name: 'runs', summary: 'List runs.', args: [], flags: { ...CONNECT, ...JSON_FLAG, limit: { type: 'number', description: 'how many (default 20)' } } },
+  {
+    name: 'run-status',
+    summary: 'Show a run with its leaderboard.',
+    args: [{ name: 'ID', required: true, description: 'run id or unique prefix' }],
+    flags: { ...CONNECT, ...JSON_FLAG, watch: { type: 'boolean', description: 'follow until it ends' } },
+  },
+  {
+    name: 'cancel',
+    summary: 'Cancel a run and stop its trials on the workers.',
+    args: [{ name: 'ID', required: true, description: 'run id or unique prefix' }],
+    flags: { ...CONNECT, ...JSON_FLAG },
+  },
+  { name: 'workers', summary: 'List tiers and workers with their resources.', args: [], flags: { ...CONNECT, ...JSON_FLAG } },
+  {
+    name: 'models',
+    summary: 'List registered models.',
+    args: [{ name: 'NAME', required: false, description: 'only versions of this model' }],
+    flags: { ...CONNECT, ...JSON_FLAG },
+  },
+  {
+    name: 'model',
+    summary: 'Show one model with its lineage.',
+    args: [{ name: 'NAME[:VERSION]', required: true, description: 'model name, optionally with a version' }],
+    flags: { ...CONNECT, ...JSON_FLAG },
+  },
+  {
+    name: 'help',
+    summary: 'Show help for a command.',
+    args: [{ name: 'COMMAND', required: false, description: 'command to describe' }],
+    flags: {},
+  },
+];

@@ -1,0 +1,120 @@
+/** `stratum serve` and `stratum worker`: the long-running processes. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, hostname, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+import { startControlPlane } from '../api/server';
+import { DEFAULT_PORT, ensureDir, stratumHome } from '../config/home';
+import { parseQuantityMiB } from '../spec';
+import { TRAINERS } from '../trainers/catalog';
+import { createLogger } from '../util/log';
+import { WorkerAgent } from '../workers/agent';
+import { InProcessExecutor, ProcessExecutor } from '../workers/executor';
+import { LocalProvisioner } from '../workers/local-provisioner';
+import { UsageError, type FlagValue } from './args';
+
+type Flags = Readonly<Record<string, FlagValue>>;
+
+function onShutdown(fn: () => Promise<void>): void {
+  let closing = false;
+  const handler = (): void => {
+    if (closing) return;
+    closing = true;
+    fn().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+function quantity(flag: string, v: FlagValue | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  try {
+    return parseQuantityMiB(String(v));
+  } catch {
+    throw new UsageError(`--${flag} expects a size such as 2048 (MiB), 512Mi or 4Gi, got "${String(v)}"`);
+  }
+}
+
+function nonNegativeInt(flag: string, v: FlagValue | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${flag} expects a whole number ≥ 0, got ${String(v)}`);
+  return n;
+}
+
+export async function serve(flags: Flags): Promise<void> {
+  const home = ensureDir(flags.home ? String(flags.home) : stratumHome());
+  const log = createLogger('stratum-control-plane');
+  const workers = nonNegativeInt('workers', flags.workers, 2);
+  const workerCpus = Number(flags['worker-cpus'] ?? 1);
+  if (!(workerCpus > 0)) throw new UsageError(`--worker-cpus expects a number > 0, got ${String(flags['worker-cpus'])}`);
+  const workerMemory = quantity('worker-memory', flags['worker-memory'], 2048);
+  const port = nonNegativeInt('port', flags.port, DEFAULT_PORT);
+  const leaseTtl = flags['lease-ttl'] !== undefined ? nonNegativeInt('lease-ttl', flags['lease-ttl'], 5000) : undefined;
+
+  const cp = await startControlPlane({
+    home,
+    host: flags.host ? String(flags.host) : '127.0.0.1',
+    port,
+    log,
+    scheduler: leaseTtl ? { leaseTtlMs: leaseTtl, heartbeatIntervalMs: Math.max(100, Math.floor(leaseTtl / 5)) } : {},
+  });
+  const provisioner = new LocalProvisioner({ url: cp.url, joinToken: cp.secrets.joinToken, home, log });
+  for (let i = 1; i <= workers; i++) {
+    provisioner.start({
+      name: `local-${i}`,
+      tier: flags.tier ? String(flags.tier) : 'cloud',
+      resources: { cpus: workerCpus, memoryMb: workerMemory, gpus: 0 },
+    });
+  }
+  writeFileSync(join(home, 'server.json'), JSON.stringify({ url: cp.url, pid: process.pid }) + '\n', { mode: 0o600 });
+  process.stdout.write(`stratum control plane on ${cp.url} with ${workers} local worker(s); state in ${home}\n`);
+  onShutdown(async () => {
+    await provisioner.stopAll();
+    await cp.close();
+  });
+}
+
+export async function worker(flags: Flags): Promise<void> {
+  const home = stratumHome();
+  const url = String(flags.join ?? process.env.STRATUM_SERVER ?? `http://127.0.0.1:${DEFAULT_PORT}`);
+  const joinToken = flags.token ? String(flags.token) : (process.env.STRATUM_JOIN_TOKEN ?? readJoinToken(home));
+  if (!joinToken) throw new UsageError('worker needs --token (the join token) or $STRATUM_JOIN_TOKEN');
+  const cpusOffered = flags.cpus !== undefined ? Number(flags.cpus) : cpus().length;
+  if (!(cpusOffered > 0)) throw new UsageError(`--cpus expects a number > 0, got ${String(flags.cpus)}`);
+  const memoryMb = quantity('memory', flags.memory, Math.floor((totalmem() / 2 ** 20) * 0.8));
+  const gpus = nonNegativeInt('gpus', flags.gpus, 0);
+  const name = flags.name ? String(flags.name) : `${hostname()}-${process.pid}`;
+  const labels: Record<string, string> = {};
+  for (const kv of (flags.label as string[] | undefined) ?? []) {
+    const [k, ...v] = kv.split('=');
+    if (!k || v.length === 0) throw new UsageError(`--label expects K=V, got "${kv}"`);
+    labels[k] = v.join('=');
+  }
+  const log = createLogger(`stratum-worker:${name}`);
+  const agent = new WorkerAgent({
+    url,
+    joinToken,
+    name,
+    tier: flags.tier ? String(flags.tier) : 'cloud',
+    resources: { cpus: cpusOffered, memoryMb, gpus },
+    labels,
+    trainers: TRAINERS.map((t) => t.name),
+    executor: flags['in-process'] ? new InProcessExecutor() : new ProcessExecutor({ maxIdle: Math.ceil(cpusOffered) }),
+    cacheDir: join(home, 'worker-cache', name.replace(/[^A-Za-z0-9._-]/g, '_')),
+    log,
+  });
+  await agent.start();
+  onShutdown(() => agent.stop());
+}
+
+function readJoinToken(home: string): string {
+  try {
+    return readFileSync(join(home, 'join-token'), 'utf8').trim();
+  } catch {
+    return '';
+  }
+}

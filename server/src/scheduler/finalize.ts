@@ -1,0 +1,100 @@
+/**
+ * Closing a run once every trial is terminal: select the best trial by the spec's rule,
+ * record why others were set aside, register the winner's model with its lineage.
+ */
+import { State } from '@stratum/proto';
+
+import type { PipelineSpec } from '../spec/schema';
+import { parseSizeBytes } from '../spec';
+import type { ModelRepo } from '../store/models';
+import type { RunRepo, RunRow, TrialRow } from '../store/runs';
+import { selectBest, type SelectionRule } from './selection';
+
+/** Metrics a trial reports about the trivial baseline travel with this prefix. */
+export const BASELINE_PREFIX = 'baseline_';
+
+export function splitBaseline(metrics: Record<string, number>): {
+  model: Record<string, number>;
+  baseline: Record<string, number>;
+} {
+  const model: Record<string, number> = {};
+  const baseline: Record<string, number> = {};
+  for (const [k, v] of Object.entries(metrics)) {
+    if (k.startsWith(BASELINE_PREFIX)) baseline[k.slice(BASELINE_PREFIX.length)] = v;
+    else model[k] = v;
+  }
+  return { model, baseline };
+}
+
+export function selectionRuleOf(spec: PipelineSpec, goal: 'maximize' | 'minimize'): SelectionRule {
+  const c = spec.selection.constraints;
+  return {
+    metric: spec.selection.metric,
+    goal,
+    maxModelSizeBytes: c?.maxModelSize !== undefined ? parseSizeBytes(c.maxModelSize) : undefined,
+    minMetric: c?.minMetric,
+    maxMetric: c?.maxMetric,
+  };
+}
+
+export function finalizeRun(
+  run: RunRow,
+  trials: readonly TrialRow[],
+  deps: { runs: RunRepo; models: ModelRepo; now: number },
+): void {
+  const spec = JSON.parse(run.spec_json) as PipelineSpec;
+  const rule = selectionRuleOf(spec, run.goal as 'maximize' | 'minimize');
+  const succeeded = trials.filter((t) => t.state === State.SUCCEEDED);
+  const { bestId, excluded } = selectBest(
+    succeeded.map((t) => ({ id: t.id, metrics: splitBaseline(JSON.parse(t.metrics_json)).model, modelSizeBytes: t.model_size })),
+    rule,
+  );
+  deps.runs.transaction(() => {
+    for (const [id, reason] of excluded) deps.runs.updateTrial(id, { excluded_reason: reason });
+    const best = trials.find((t) => t.id === bestId);
+    if (!best) {
+      const failed = trials.filter((t) => t.state === State.FAILED);
+      const reason =
+        succeeded.length > 0
+          ? `no trial met the selection rule (${succeeded.length} set aside)`
+          : `all ${trials.length} trials failed${failed[0] ? `; first: ${failed[0].state_reason}` : ''}`;
+      deps.runs.updateRun(run.id, { state: State.FAILED, state_reason: reason, finished_at: deps.now });
+      return;
+    }
+    const { model, baseline } = splitBaseline(JSON.parse(best.metrics_json) as Record<string, number>);
+    const version = deps.models.register(
+      {
+        name: run.name,
+        format: best.model_format,
+        digest: best.model_digest,
+        size: best.model_size,
+        metrics: model,
+        lineage: {
+          runId: run.id,
+          trialId: best.id,
+          specHash: run.spec_hash,
+          dataHash: run.data_hash,
+          paramsJson: best.params_json,
+          trainer: best.trainer,
+          backend: best.backend,
+          candidate: best.candidate,
+          versions: { stratum: STRATUM_VERSION, node: process.versions.node },
+        },
+      },
+      deps.now,
+    );
+    const counts = `${succeeded.length}/${trials.length} trials succeeded`;
+    deps.runs.updateRun(run.id, {
+      state: State.SUCCEEDED,
+      state_reason: counts,
+      finished_at: deps.now,
+      best_trial_id: best.id,
+      model_name: run.name,
+      model_version: version,
+      baseline_json: JSON.stringify(baseline),
+    });
+  });
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const STRATUM_VERSION: string = (require('../../package.json') as { version: string }).version;

@@ -1,0 +1,51 @@
+/** The metadata database: one SQLite file, WAL mode, schema migrated on open. */
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE runs (
+     id TEXT PRIMARY KEY, name TEXT NOT NULL, state INTEGER NOT NULL, state_reason TEXT NOT NULL DEFAULT '',
+     spec_yaml TEXT NOT NULL, spec_file TEXT NOT NULL, spec_hash TEXT NOT NULL, spec_json TEXT NOT NULL,
+     data_json TEXT NOT NULL, data_hash TEXT NOT NULL, task TEXT NOT NULL, metric TEXT NOT NULL, goal TEXT NOT NULL,
+     created_at INTEGER NOT NULL, started_at INTEGER NOT NULL DEFAULT 0, finished_at INTEGER NOT NULL DEFAULT 0,
+     best_trial_id TEXT NOT NULL DEFAULT '', model_name TEXT NOT NULL DEFAULT '', model_version INTEGER NOT NULL DEFAULT 0,
+     baseline_json TEXT NOT NULL DEFAULT '{}', early_stopping_json TEXT NOT NULL DEFAULT 'null', seq INTEGER NOT NULL)`,
+  `CREATE TABLE trials (
+     id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id), idx INTEGER NOT NULL, candidate TEXT NOT NULL,
+     trainer TEXT NOT NULL, params_json TEXT NOT NULL, seed INTEGER NOT NULL, state INTEGER NOT NULL,
+     state_reason TEXT NOT NULL DEFAULT '', worker_id TEXT NOT NULL DEFAULT '', lease_id TEXT NOT NULL DEFAULT '',
+     lease_deadline INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL DEFAULT 0, metrics_json TEXT NOT NULL DEFAULT '{}',
+     progress REAL NOT NULL DEFAULT 0, started_at INTEGER NOT NULL DEFAULT 0, finished_at INTEGER NOT NULL DEFAULT 0,
+     resources_json TEXT NOT NULL, history_json TEXT NOT NULL DEFAULT '[]', backend TEXT NOT NULL DEFAULT '',
+     model_digest TEXT NOT NULL DEFAULT '', model_format TEXT NOT NULL DEFAULT '', model_size INTEGER NOT NULL DEFAULT 0,
+     excluded_reason TEXT NOT NULL DEFAULT '', stop_requested INTEGER NOT NULL DEFAULT 0)`,
+  `CREATE INDEX trials_by_run ON trials(run_id, idx)`,
+  `CREATE INDEX trials_by_state ON trials(state)`,
+  `CREATE TABLE workers (
+     id TEXT PRIMARY KEY, name TEXT NOT NULL, tier TEXT NOT NULL, status INTEGER NOT NULL,
+     resources_json TEXT NOT NULL, labels_json TEXT NOT NULL, versions_json TEXT NOT NULL, trainers_json TEXT NOT NULL,
+     joined_at INTEGER NOT NULL, last_seen INTEGER NOT NULL)`,
+  `CREATE TABLE models (
+     name TEXT NOT NULL, version INTEGER NOT NULL, format TEXT NOT NULL, digest TEXT NOT NULL, size INTEGER NOT NULL,
+     created_at INTEGER NOT NULL, metrics_json TEXT NOT NULL, lineage_json TEXT NOT NULL, PRIMARY KEY (name, version))`,
+  `CREATE TABLE artifacts (digest TEXT PRIMARY KEY, size INTEGER NOT NULL, name TEXT NOT NULL, created_at INTEGER NOT NULL)`,
+];
+
+export function openDb(path: string): Db {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const apply = db.transaction(() => {
+    for (let i = version; i < MIGRATIONS.length; i++) db.exec(MIGRATIONS[i]!);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  });
+  apply();
+}

@@ -1,0 +1,27 @@
+/**
+ * Structured logs (pino) to stderr. Anything that looks like a secret is redacted at the
+ * logger, so a token passed by mistake never reaches a log line.
+ */
+import pino from 'pino';
+
+export type Logger = pino.Logger;
+
+export const REDACT_PATHS = [
+  'token',
+  'apiToken',
+  'joinToken',
+  'authorization',
+  '*.token',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+];
+
+export function createLogger(name: string, level = process.env.STRATUM_LOG_LEVEL ?? 'info'): Logger {
+  return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, pino.destination(2));
+}
+
+/** A logger that drops everything: for tests and library use. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

@@ -1,0 +1,141 @@
+/**
+ * Trial executors: where a leased trial actually runs.
+ *
+ * `ProcessExecutor` (the default) runs each trial in a pooled child process: training never
+ * blocks the agent's heartbeats, a cancelled trial is stopped by killing its process, and a
+ * crash takes down one trial, not the worker. Idle children are reused, so the second trial
+ * on a slot starts without paying for a new process and re-loading the data set.
+ * `InProcessExecutor` runs the same runner in the agent's own process, for tests and tools.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+import type { EpochDecision } from '../trainers/types';
+import { builtinTrainers, createTrainerRegistry } from '../trainers/registry';
+import type { Frame } from '../data/types';
+import { runTrial, type TrialInput, type TrialOutput } from './runner';
+
+export interface ExecutorHooks {
+  readonly onProgress: (epoch: number, progress: number, metrics: Record<string, number>) => void;
+  /** Read on every epoch: the agent sets it when the control plane asks to stop early. */
+  readonly shouldStop: () => boolean;
+}
+
+export type ExecutorInput = Omit<TrialInput, 'readArtifact'> & { readonly dataPaths: Readonly<Record<string, string>> };
+
+export interface TrialExecutor {
+  run(input: ExecutorInput, hooks: ExecutorHooks, signal: AbortSignal): Promise<TrialOutput>;
+  close(): Promise<void>;
+}
+
+export class TrialAbortedError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'TrialAbortedError';
+  }
+}
+
+async function readPath(paths: Readonly<Record<string, string>>, digest: string): Promise<Uint8Array> {
+  const path = paths[digest];
+  if (!path) throw new Error(`data ${digest} was not fetched`);
+  const { readFile } = await import('node:fs/promises');
+  return readFile(path);
+}
+
+export class InProcessExecutor implements TrialExecutor {
+  private readonly trainers = createTrainerRegistry(builtinTrainers());
+  private readonly frameCache = new Map<string, Frame>();
+
+  async run(input: ExecutorInput, hooks: ExecutorHooks, signal: AbortSignal): Promise<TrialOutput> {
+    return runTrial(
+      { ...input, readArtifact: (d) => readPath(input.dataPaths, d) },
+      { trainers: this.trainers, frameCache: this.frameCache },
+      {
+        signal,
+        onEpoch: async (epoch, progress, metrics): Promise<EpochDecision> => {
+          hooks.onProgress(epoch, progress, metrics);
+          return hooks.shouldStop() ? 'stop' : 'continue';
+        },
+      },
+    );
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Messages between the agent and an executor child. */
+export type ToChild = { type: 'run'; input: ExecutorInput } | { type: 'stop' };
+export type FromChild =
+  | { type: 'progress'; epoch: number; progress: number; metrics: Record<string, number> }
+  | { type: 'done'; output: TrialOutput }
+  | { type: 'error'; message: string };
+
+export class ProcessExecutor implements TrialExecutor {
+  private readonly idle: ChildProcess[] = [];
+  private readonly busy = new Set<ChildProcess>();
+
+  constructor(
+    private readonly options: { readonly maxIdle: number; readonly env?: NodeJS.ProcessEnv } = { maxIdle: 2 },
+  ) {}
+
+  private spawn(): ChildProcess {
+    return fork(join(__dirname, 'executor-main.js'), [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, ...this.options.env },
+    });
+  }
+
+  run(input: ExecutorInput, hooks: ExecutorHooks, signal: AbortSignal): Promise<TrialOutput> {
+    const child = this.idle.pop() ?? this.spawn();
+    this.busy.add(child);
+    return new Promise<TrialOutput>((resolve, reject) => {
+      let settled = false;
+      const finish = (err: Error | undefined, out?: TrialOutput): void => {
+        if (settled) return;
+        settled = true;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        signal.removeEventListener('abort', onAbort);
+        this.busy.delete(child);
+        if (err) reject(err);
+        else resolve(out!);
+      };
+      const onMessage = (m: FromChild): void => {
+        if (m.type === 'progress') {
+          hooks.onProgress(m.epoch, m.progress, m.metrics);
+          if (hooks.shouldStop()) child.send({ type: 'stop' } satisfies ToChild);
+        } else if (m.type === 'done') {
+          this.release(child);
+          finish(undefined, m.output);
+        } else {
+          this.release(child);
+          finish(new Error(m.message));
+        }
+      };
+      const onExit = (code: number | null, sig: string | null): void => {
+        finish(new Error(`executor process exited (${sig ?? `code ${code}`}) during the trial`));
+      };
+      const onAbort = (): void => {
+        child.kill('SIGKILL');
+        finish(new TrialAbortedError(String(signal.reason ?? 'aborted')));
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      child.send({ type: 'run', input } satisfies ToChild);
+    });
+  }
+
+  private release(child: ChildProcess): void {
+    if (child.exitCode === null && this.idle.length < this.options.maxIdle) this.idle.push(child);
+    else child.kill();
+  }
+
+  async close(): Promise<void> {
+    for (const c of [...this.idle, ...this.busy]) c.kill('SIGKILL');
+    this.idle.length = 0;
+    this.busy.clear();
+  }
+}
