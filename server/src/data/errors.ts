@@ -25,6 +25,9 @@ export interface DataErrorContext {
   readonly column?: string;
   /** 0-based index of the transform step in `spec.transforms`. */
   readonly step?: number;
+  /** For an expression error inside a transform step: the fault's offset and length in `expr`. */
+  readonly offset?: number;
+  readonly length?: number;
 }
 
 export class DataError extends Error {
