@@ -30,10 +30,15 @@ export function checkCandidate(ctx: CheckContext, i: number): void {
   }
   const refs = layerRefs(c, base);
   const params = c.params ?? {};
+  const has = (name: string): boolean => Object.prototype.hasOwnProperty.call(params, name);
+  const dangling = refs.filter((r) => !has(r.name));
   for (const [name, space] of Object.entries(params)) {
     const path: Path = [...base, 'params', name];
     const schema = info ? paramSchema(info, name) : undefined;
-    if (info && !schema && !(info.params.additionalProperties === true && refs.some((r) => r.name === name))) {
+    const extraOk = info?.params.additionalProperties === true;
+    // `units` beside a layer's `$unit` is one typo, reported once: at the reference.
+    const explained = extraOk && dangling.some((r) => suggest(r.name, [name]) !== undefined);
+    if (info && !schema && !explained && !(extraOk && refs.some((r) => r.name === name))) {
       const known = Object.keys(info.params.properties);
       const extra = info.params.additionalProperties === true ? ` (a layer may use an extra parameter as "$${name}")` : '';
       const message = `unknown parameter ${JSON.stringify(name)} for trainer ${JSON.stringify(c.trainer)}${extra}`;
@@ -42,8 +47,7 @@ export function checkCandidate(ctx: CheckContext, i: number): void {
     }
     checkSpace(ctx, path, space, schema, info ? paramType(c.trainer, name) : 'unknown');
   }
-  for (const ref of refs) {
-    if (Object.prototype.hasOwnProperty.call(params, ref.name)) continue;
+  for (const ref of dangling) {
     const hint = suggest(ref.name, Object.keys(params));
     const message = `"$${ref.name}" refers to no parameter of candidate ${JSON.stringify(c.name)}`;
     source.atValue(ref.path, message, hint === undefined ? undefined : `$${hint}`);

@@ -71,17 +71,26 @@ export function pathAtOffset(doc: Document, offset: number): (string | number)[]
     if (isMap(node)) {
       const pair = node.items.find((p) => {
         const start = (p.key as Node | null)?.range?.[0] ?? (p.value as Node | null)?.range?.[0];
-        const end = (p.value as Node | null)?.range?.[2] ?? (p.key as Node | null)?.range?.[2];
+        // range[1] is where the value's text ends (range[2] also spans trailing blank space).
+        const end = (p.value as Node | null)?.range?.[1] ?? (p.key as Node | null)?.range?.[1];
         return start !== undefined && end !== undefined && start <= offset && offset <= end;
       });
-      const key = pair && keyString(pair, doc);
-      if (!pair || key === undefined) break;
+      if (!pair) {
+        // Between top-level entries (a stray tab, say): name the entry the fault follows.
+        if (path.length > 0) break;
+        const before = node.items.filter((p) => ((p.key as Node | null)?.range?.[0] ?? Infinity) < offset).pop();
+        const key = before && keyString(before, doc);
+        if (key !== undefined) path.push(key);
+        break;
+      }
+      const key = keyString(pair, doc);
+      if (key === undefined) break;
       path.push(key);
       node = pair.value;
     } else if (isSeq(node)) {
       const index = node.items.findIndex((item) => {
         const range = (item as Node | null)?.range;
-        return range != null && range[0] <= offset && offset <= range[2];
+        return range != null && range[0] <= offset && offset <= range[1];
       });
       if (index < 0) break;
       path.push(index);
