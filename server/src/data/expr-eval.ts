@@ -32,7 +32,11 @@ function describe(node: ExprNode): string {
 
 function typeError(what: string, want: string, node: ExprNode, vec: Vec): ExprError {
   const got = vec.kind === 'string' ? 'text' : 'a number';
-  return new ExprError(`${what} needs ${want}, but ${describe(node)} is ${got} at ${node.start}`, node.start, node.end - node.start);
+  return new ExprError(
+    `${what} needs ${want}, but ${describe(node)} is ${got} at ${node.start}`,
+    node.start,
+    node.end - node.start,
+  );
 }
 
 function asNum(vec: Vec, node: ExprNode, what: string): Num {
@@ -220,7 +224,9 @@ function build(node: ExprNode, frame: Frame): Vec {
       return column(frame, node);
     case 'unary': {
       const x = asNum(build(node.operand, frame), node.operand, `operator "${node.op}"`).at;
-      return node.op === '-' ? { kind: 'number', at: (i) => -x(i) } : { kind: 'number', at: (i) => bool(!truthy(x(i))) };
+      return node.op === '-'
+        ? { kind: 'number', at: (i) => -x(i) }
+        : { kind: 'number', at: (i) => bool(!truthy(x(i))) };
     }
     case 'binary':
       return binary(node, frame);

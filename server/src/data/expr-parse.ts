@@ -122,7 +122,11 @@ class Parser {
   /** Every recursive step goes through here so deep nesting fails cleanly, not with a stack overflow. */
   private nested<T>(at: Token, f: () => T): T {
     if (++this.depth > MAX_EXPRESSION_DEPTH) {
-      throw new ExprError(`expression nested deeper than ${MAX_EXPRESSION_DEPTH} levels at ${at.start}`, at.start, at.end - at.start);
+      throw new ExprError(
+        `expression nested deeper than ${MAX_EXPRESSION_DEPTH} levels at ${at.start}`,
+        at.start,
+        at.end - at.start,
+      );
     }
     try {
       return f();
@@ -174,7 +178,11 @@ class Parser {
     }
     const next = this.peek();
     if (next.kind === 'op' && COMPARISONS.has(next.op)) {
-      throw new ExprError(`comparisons cannot be chained at ${next.start}: use "and" (a < b and b < c)`, next.start, next.end - next.start);
+      throw new ExprError(
+        `comparisons cannot be chained at ${next.start}: use "and" (a < b and b < c)`,
+        next.start,
+        next.end - next.start,
+      );
     }
     return node;
   }
@@ -210,7 +218,11 @@ class Parser {
     const t = this.peek();
     if (!this.isOp('**')) return base;
     this.pos++;
-    return this.binary('**', base, this.nested(t, () => this.unary()));
+    return this.binary(
+      '**',
+      base,
+      this.nested(t, () => this.unary()),
+    );
   }
 
   private primary(): ExprNode {
@@ -282,7 +294,11 @@ class Parser {
       return t;
     }
     if (t.kind === 'eof') {
-      throw new ExprError(`missing "${op}" for "${this.src.slice(opener.start, opener.end)}" at ${opener.start}`, opener.start, 1);
+      throw new ExprError(
+        `missing "${op}" for "${this.src.slice(opener.start, opener.end)}" at ${opener.start}`,
+        opener.start,
+        1,
+      );
     }
     throw this.unexpected(t);
   }

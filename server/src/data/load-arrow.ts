@@ -2,6 +2,7 @@
  * Arrow IPC and Parquet readers. Parquet is decoded by parquet-wasm into an Arrow IPC stream and
  * then read by apache-arrow, so both formats share one column conversion:
  * - integers, floats, booleans (0/1), 64-bit integers (to the nearest double) → 'number';
+ *   null, NaN and ±Infinity are missing;
  * - dates, timestamps, times and durations → 'number' in milliseconds (dates and timestamps as
  *   epoch milliseconds, UTC), which is what apache-arrow returns and what a model can use;
  * - UTF-8 strings and dictionary-encoded strings → 'string';
@@ -36,7 +37,8 @@ function kindOf(type: DataType): Kind | undefined {
   if (DataType.isUtf8(type) || DataType.isLargeUtf8(type) || type.typeId === Type.Utf8View) return 'string';
   if (DataType.isInt(type)) return type.bitWidth === 64 ? 'bigint' : 'fixed';
   if (DataType.isFloat(type)) return type.precision === 0 ? 'generic' : 'fixed'; // float16 needs decoding
-  if (DataType.isBool(type) || DataType.isDate(type) || DataType.isTimestamp(type) || DataType.isTime(type)) return 'generic';
+  if (DataType.isBool(type) || DataType.isDate(type) || DataType.isTimestamp(type) || DataType.isTime(type))
+    return 'generic';
   if (DataType.isDuration(type) || DataType.isNull(type)) return 'generic';
   return undefined;
 }
@@ -52,7 +54,11 @@ function toNumber(v: unknown): number {
 function convert(vector: Vector, name: string, source: string): Column {
   const kind = kindOf(vector.type);
   if (kind === undefined) {
-    throw new DataError('load', `${source}: column "${name}" has Arrow type ${String(vector.type)}, which cannot be a feature; convert it to a number or string column`, { source, column: name });
+    throw new DataError(
+      'load',
+      `${source}: column "${name}" has Arrow type ${String(vector.type)}, which cannot be a feature; convert it to a number or string column`,
+      { source, column: name },
+    );
   }
   const n = vector.length;
   if (kind === 'string') {
@@ -72,6 +78,8 @@ function convert(vector: Vector, name: string, source: string): Column {
   }
   // toArray() copies raw slots, so null slots hold arbitrary values: mark them missing.
   if (vector.nullCount > 0) for (let i = 0; i < n; i++) if (!vector.isValid(i)) values[i] = NaN;
+  // Infinities cannot be averaged or stored as JSON statistics: they count as missing.
+  for (let i = 0; i < n; i++) if (!Number.isFinite(values[i]!)) values[i] = NaN;
   return { kind: 'number', values };
 }
 
@@ -80,7 +88,8 @@ function tableToFrame(table: Table, source: string): Frame {
   const seen = new Set<string>();
   const columns = new Map<string, Column>();
   names.forEach((name, k) => {
-    if (seen.has(name)) throw new DataError('load', `${source}: the schema names column "${name}" twice`, { source, column: name });
+    if (seen.has(name))
+      throw new DataError('load', `${source}: the schema names column "${name}" twice`, { source, column: name });
     seen.add(name);
     columns.set(name, convert(table.getChildAt(k)!, name, source));
   });
@@ -104,9 +113,13 @@ export function parseArrow(bytes: Uint8Array, source: string, limit?: number): F
 export function parseParquet(bytes: Uint8Array, source: string, limit?: number): Frame {
   let ipc: Uint8Array;
   try {
-    ipc = parquet().readParquet(bytes, limit !== undefined ? { limit } : undefined).intoIPCStream();
+    ipc = parquet()
+      .readParquet(bytes, limit !== undefined ? { limit } : undefined)
+      .intoIPCStream();
   } catch (e) {
-    throw new DataError('load', `${source}: cannot read Parquet: ${e instanceof Error ? e.message : String(e)}`, { source });
+    throw new DataError('load', `${source}: cannot read Parquet: ${e instanceof Error ? e.message : String(e)}`, {
+      source,
+    });
   }
   return tableToFrame(tableFromIPC(ipc), source);
 }

@@ -3,6 +3,7 @@
  * - CSV: the first row is the header; a column is 'number' when every non-empty cell is a
  *   decimal number (e.g. `-1.5e3`; not hex, not "Infinity"), else 'string'. Only an empty
  *   (or all-blank) cell is missing: "NA" or "null" stay text, so they are never guessed.
+ *   A number too large for a double (1e999) is missing too, in both formats.
  * - JSON: an array of flat records. null or an absent key is missing; booleans are 0/1;
  *   a column mixing numbers and strings, or holding an object/array, is an error at that row.
  */
@@ -11,6 +12,8 @@ import { DataError } from './errors';
 import { makeFrame } from './frame';
 import type { Column, Frame } from './types';
 
+/** Out-of-range literals such as 1e999 parse to Infinity; they are missing, like an empty cell. */
+const finite = (x: number): number => (Number.isFinite(x) ? x : NaN);
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 function decode(bytes: Uint8Array): string {
@@ -23,7 +26,12 @@ function headerNames(header: readonly string[], source: string): string[] {
   const names = header.map((h, k) => (h.trim() === '' ? `column_${k + 1}` : h));
   const seen = new Set<string>();
   for (const name of names) {
-    if (seen.has(name)) throw new DataError('load', `${source}: the header names column "${name}" twice`, { source, line: 1, column: name });
+    if (seen.has(name))
+      throw new DataError('load', `${source}: the header names column "${name}" twice`, {
+        source,
+        line: 1,
+        column: name,
+      });
     seen.add(name);
   }
   return names;
@@ -42,11 +50,15 @@ export function parseCsv(bytes: Uint8Array, source: string, limit?: number): Fra
   } catch (e) {
     if (e instanceof CsvError) {
       const line = (e as CsvError & { lines?: number }).lines;
-      throw new DataError('load', `${source}: invalid CSV${line ? ` at line ${line}` : ''}: ${e.message}`, { source, line });
+      throw new DataError('load', `${source}: invalid CSV${line ? ` at line ${line}` : ''}: ${e.message}`, {
+        source,
+        line,
+      });
     }
     throw e;
   }
-  if (rows.length === 0) throw new DataError('load', `${source}: the CSV file is empty (a header row is required)`, { source });
+  if (rows.length === 0)
+    throw new DataError('load', `${source}: the CSV file is empty (a header row is required)`, { source });
   const names = headerNames(rows[0]!.record, source);
   const body = rows.slice(1);
   body.forEach((r, i) => {
@@ -65,7 +77,7 @@ export function parseCsv(bytes: Uint8Array, source: string, limit?: number): Fra
     columns.set(
       name,
       numeric
-        ? { kind: 'number', values: Float64Array.from(cells, (c) => (c === '' ? NaN : Number(c))) }
+        ? { kind: 'number', values: Float64Array.from(cells, (c) => (c === '' ? NaN : finite(Number(c)))) }
         : { kind: 'string', values: cells.map((c, i) => (c === '' ? null : body[i]!.record[k]!)) },
     );
   });
@@ -87,10 +99,17 @@ export function parseJson(bytes: Uint8Array, source: string, limit?: number): Fr
   } catch (e) {
     const at = /position (\d+)/.exec((e as Error).message);
     const line = at ? lineOf(text, Number(at[1])) : undefined;
-    throw new DataError('load', `${source}: invalid JSON${line ? ` at line ${line}` : ''}: ${(e as Error).message}`, { source, line });
+    throw new DataError('load', `${source}: invalid JSON${line ? ` at line ${line}` : ''}: ${(e as Error).message}`, {
+      source,
+      line,
+    });
   }
   if (!Array.isArray(data)) {
-    throw new DataError('load', `${source}: expected a JSON array of records, got ${data === null ? 'null' : typeof data}`, { source });
+    throw new DataError(
+      'load',
+      `${source}: expected a JSON array of records, got ${data === null ? 'null' : typeof data}`,
+      { source },
+    );
   }
   const records = limit !== undefined ? data.slice(0, limit) : data;
   const names: string[] = [];
@@ -98,7 +117,11 @@ export function parseJson(bytes: Uint8Array, source: string, limit?: number): Fr
   const kinds = new Map<string, { kind: 'number' | 'string'; row: number }>();
   records.forEach((rec: unknown, row) => {
     if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) {
-      throw new DataError('load', `${source}: record ${row} is ${Array.isArray(rec) ? 'an array' : String(rec === null ? 'null' : typeof rec)}, not an object`, { source, row });
+      throw new DataError(
+        'load',
+        `${source}: record ${row} is ${Array.isArray(rec) ? 'an array' : String(rec === null ? 'null' : typeof rec)}, not an object`,
+        { source, row },
+      );
     }
     for (const [key, v] of Object.entries(rec as Record<string, unknown>)) {
       if (!named.has(key)) {
@@ -106,10 +129,15 @@ export function parseJson(bytes: Uint8Array, source: string, limit?: number): Fr
         names.push(key);
       }
       if (v === null || v === undefined) continue;
-      const kind = typeof v === 'number' || typeof v === 'boolean' ? 'number' : typeof v === 'string' ? 'string' : undefined;
+      const kind =
+        typeof v === 'number' || typeof v === 'boolean' ? 'number' : typeof v === 'string' ? 'string' : undefined;
       if (kind === undefined) {
         const what = Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'a nested object' : `a ${typeof v}`;
-        throw new DataError('load', `${source}: record ${row}, field "${key}" is ${what}; only flat records of numbers, strings, booleans and null are supported`, { source, row, column: key });
+        throw new DataError(
+          'load',
+          `${source}: record ${row}, field "${key}" is ${what}; only flat records of numbers, strings, booleans and null are supported`,
+          { source, row, column: key },
+        );
       }
       const seen = kinds.get(key);
       if (!seen) kinds.set(key, { kind, row });
@@ -128,7 +156,10 @@ export function parseJson(bytes: Uint8Array, source: string, limit?: number): Fr
     columns.set(
       name,
       (kinds.get(name)?.kind ?? 'number') === 'number'
-        ? { kind: 'number', values: Float64Array.from(cells, (v) => (v === null || v === undefined ? NaN : Number(v))) }
+        ? {
+            kind: 'number',
+            values: Float64Array.from(cells, (v) => (v === null || v === undefined ? NaN : finite(Number(v)))),
+          }
         : { kind: 'string', values: cells.map((v) => (typeof v === 'string' ? v : null)) },
     );
   }

@@ -61,21 +61,37 @@ function labels(column: Column): (string | null)[] {
  * Encodes a target column. Classification: y[i] = index of the label in `classes` (sorted,
  * numerically for number columns, unless given). Regression: the numbers themselves.
  */
-export function encodeTarget(column: Column, task: Task, target: string, classes?: readonly string[]): { y: Float64Array; classes?: string[] } {
+export function encodeTarget(
+  column: Column,
+  task: Task,
+  target: string,
+  classes?: readonly string[],
+): { y: Float64Array; classes?: string[] } {
   if (task === 'regression') {
     if (column.kind !== 'number') {
-      throw new DataError('features', `regression needs a numeric target, but "${target}" is text; use task: classification`, { column: target });
+      throw new DataError(
+        'features',
+        `regression needs a numeric target, but "${target}" is text; use task: classification`,
+        { column: target },
+      );
     }
     return { y: Float64Array.from(column.values) };
   }
   const cells = labels(column);
   const sorted =
     classes ??
-    [...new Set(cells.filter((c): c is string => c !== null))].sort(column.kind === 'number' ? (a, b) => Number(a) - Number(b) : undefined);
+    [...new Set(cells.filter((c): c is string => c !== null))].sort(
+      column.kind === 'number' ? (a, b) => Number(a) - Number(b) : undefined,
+    );
   const index = new Map(sorted.map((c, k) => [c, k]));
   const y = Float64Array.from(cells, (c) => (c === null ? NaN : (index.get(c) ?? NaN)));
   const unknown = cells.findIndex((c, i) => c !== null && Number.isNaN(y[i]!));
-  if (unknown >= 0) throw new DataError('features', `target "${target}" has class "${cells[unknown]}" at row ${unknown}, not one of ${sorted.join(', ')}`, { row: unknown, column: target });
+  if (unknown >= 0)
+    throw new DataError(
+      'features',
+      `target "${target}" has class "${cells[unknown]}" at row ${unknown}, not one of ${sorted.join(', ')}`,
+      { row: unknown, column: target },
+    );
   return { y, classes: [...sorted] };
 }
 
@@ -94,12 +110,27 @@ function selectFeatures(raw: Frame, out: Frame, fitted: FittedTransforms, spec: 
   const derived = new Set(fitted.steps.flatMap((s) => (s.kind === 'derive' ? [s.name] : [])));
   const chosen = spec.features;
   if (!chosen) return out.names.filter((n) => n !== spec.target);
-  const oneHotSource = new Map<string, string>(fitted.steps.flatMap((s) => (s.kind === 'oneHot' ? s.columns.flatMap((c) => c.categories.map((cat) => [`${c.column}=${cat}`, c.column] as const)) : [])));
+  const oneHotSource = new Map<string, string>(
+    fitted.steps.flatMap((s) =>
+      s.kind === 'oneHot'
+        ? s.columns.flatMap((c) => c.categories.map((cat) => [`${c.column}=${cat}`, c.column] as const))
+        : [],
+    ),
+  );
   for (const name of chosen) {
-    if (name === spec.target) throw new DataError('features', `features lists the target "${name}"; a model cannot take its own answer as input`, { column: name });
+    if (name === spec.target)
+      throw new DataError(
+        'features',
+        `features lists the target "${name}"; a model cannot take its own answer as input`,
+        { column: name },
+      );
     if (!raw.columns.has(name) && !derived.has(name)) {
       const hint = closest(name, [...raw.names, ...derived]);
-      throw new DataError('features', `feature "${name}" is not a column of the data${hint ? ` (did you mean "${hint}")` : ''}`, { column: name });
+      throw new DataError(
+        'features',
+        `feature "${name}" is not a column of the data${hint ? ` (did you mean "${hint}")` : ''}`,
+        { column: name },
+      );
     }
   }
   const wanted = new Set(chosen);
@@ -114,30 +145,52 @@ function matrix(frame: Frame, features: readonly string[], where: string): Float
   const cols = features.map((name) => {
     const col = frame.columns.get(name)!;
     if (col.kind !== 'number') {
-      throw new DataError('features', `feature "${name}" is text; add a oneHot transform for it (transforms: [{ oneHot: { columns: ["${name}"] } }]) or leave it out of features`, { column: name });
+      throw new DataError(
+        'features',
+        `feature "${name}" is text; add a oneHot transform for it (transforms: [{ oneHot: { columns: ["${name}"] } }]) or leave it out of features`,
+        { column: name },
+      );
     }
     const missing = col.values.reduce((n, v) => n + (Number.isNaN(v) ? 1 : 0), 0);
     if (missing > 0) {
-      throw new DataError('features', `feature "${name}" has ${missing} missing value${missing === 1 ? '' : 's'} in the ${where} rows after transforms; add fillMissing or dropMissing for it`, { column: name });
+      throw new DataError(
+        'features',
+        `feature "${name}" has ${missing} missing value${missing === 1 ? '' : 's'} in the ${where} rows after transforms; add fillMissing or dropMissing for it`,
+        { column: name },
+      );
     }
     return col.values;
   });
   return Array.from({ length: frame.rows }, (_, i) => Float64Array.from(cols, (c) => c[i]!));
 }
 
-function fitFold(frame: Frame, spec: PipelineSpec, classes: readonly string[] | undefined, train: readonly number[], test: readonly number[]): PreparedFold {
-  const { fitted, frame: trained } = fitTransforms(takeRows(frame, train), spec.transforms ?? [], { target: spec.target });
-  if (trained.rows === 0) throw new DataError('features', 'no training rows are left after the filter/dropMissing transforms');
+function fitFold(
+  frame: Frame,
+  spec: PipelineSpec,
+  classes: readonly string[] | undefined,
+  train: readonly number[],
+  test: readonly number[],
+): PreparedFold {
+  const { fitted, frame: trained } = fitTransforms(takeRows(frame, train), spec.transforms ?? [], {
+    target: spec.target,
+  });
+  if (trained.rows === 0)
+    throw new DataError('features', 'no training rows are left after the filter/dropMissing transforms');
   const featureNames = selectFeatures(frame, trained, fitted, spec);
   if (featureNames.length === 0) throw new DataError('features', 'there are no feature columns left after transforms');
   const tested = applyTransforms(fitted, takeRows(frame, test), { training: true });
+  if (test.length > 0 && tested.rows === 0) {
+    throw new DataError('features', 'no test rows are left after the filter/dropMissing transforms');
+  }
   const dataset = (f: Frame, where: string): Dataset => ({
     x: matrix(f, featureNames, where),
     y: encodeTarget(f.columns.get(spec.target)!, spec.task, spec.target, classes).y,
   });
   const plan = servingPlan(fitted, featureNames);
   const preprocessor: Preprocessor = {
-    inputs: frame.names.filter((n) => plan.inputs.has(n)).map((name) => ({ name, kind: frame.columns.get(name)!.kind })),
+    inputs: frame.names
+      .filter((n) => plan.inputs.has(n))
+      .map((name) => ({ name, kind: frame.columns.get(name)!.kind })),
     fitted: plan.fitted,
     featureNames,
     target: spec.target,
@@ -152,15 +205,27 @@ export function prepareFolds(frame: Frame, spec: PipelineSpec): PreparedData {
   const target = frame.columns.get(spec.target);
   if (!target) {
     const hint = closest(spec.target, frame.names);
-    throw new DataError('features', `target "${spec.target}" is not a column of the data${hint ? ` (did you mean "${hint}")` : ''}`, { column: spec.target });
+    throw new DataError(
+      'features',
+      `target "${spec.target}" is not a column of the data${hint ? ` (did you mean "${hint}")` : ''}`,
+      { column: spec.target },
+    );
   }
-  const known = rowsWhere(frame.rows, (i) => (target.kind === 'number' ? !Number.isNaN(target.values[i]!) : target.values[i] !== null));
+  const known = rowsWhere(frame.rows, (i) =>
+    target.kind === 'number' ? !Number.isNaN(target.values[i]!) : target.values[i] !== null,
+  );
   const rows = known.length === frame.rows ? frame : takeRows(frame, known);
   const { y, classes } = encodeTarget(rows.columns.get(spec.target)!, spec.task, spec.target);
   if (classes && classes.length < 2) {
-    throw new DataError('features', `classification needs at least 2 classes in "${spec.target}", found ${classes.length}`, { column: spec.target });
+    throw new DataError(
+      'features',
+      `classification needs at least 2 classes in "${spec.target}", found ${classes.length}`,
+      { column: spec.target },
+    );
   }
-  const folds = foldsOf(spec, rows.rows, classes ? y : undefined).map((f) => fitFold(rows, spec, classes, f.train, f.test));
+  const folds = foldsOf(spec, rows.rows, classes ? y : undefined).map((f) =>
+    fitFold(rows, spec, classes, f.train, f.test),
+  );
   const all = Array.from({ length: rows.rows }, (_, i) => i);
   const full = fitFold(rows, spec, classes, all, []);
   return { folds, full: { data: full.train, preprocessor: full.preprocessor }, ...(classes ? { classes } : {}) };

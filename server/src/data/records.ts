@@ -25,15 +25,22 @@ function readColumn(records: readonly Record<string, unknown>[], name: string, k
       throw new DataError('record', `record ${r} is ${describe(rec)}, not an object of fields`, { row: r });
     }
     if (!Object.prototype.hasOwnProperty.call(rec, name) || rec[name] === undefined) {
-      throw new DataError('record', `record ${r} lacks field "${name}" (send null for an unknown value)`, { row: r, column: name });
+      throw new DataError('record', `record ${r} lacks field "${name}" (send null for an unknown value)`, {
+        row: r,
+        column: name,
+      });
     }
     return rec[name];
   };
   const wrongType = (r: number, v: unknown): DataError =>
-    new DataError('record', `record ${r}, field "${name}" must be ${kind === 'number' ? 'a number' : 'a string'} or null, got ${describe(v)}`, {
-      row: r,
-      column: name,
-    });
+    new DataError(
+      'record',
+      `record ${r}, field "${name}" must be ${kind === 'number' ? 'a number' : 'a string'} or null, got ${describe(v)}`,
+      {
+        row: r,
+        column: name,
+      },
+    );
   if (kind === 'number') {
     const values = new Float64Array(records.length);
     for (let r = 0; r < records.length; r++) {
@@ -59,10 +66,19 @@ function readColumn(records: readonly Record<string, unknown>[], name: string, k
 export function preprocessRecords(pre: Preprocessor, records: readonly Record<string, unknown>[]): Float64Array[] {
   const columns = new Map<string, Column>();
   for (const { name, kind } of pre.inputs) columns.set(name, readColumn(records, name, kind));
-  const frame = applyTransforms(pre.fitted, makeFrame(pre.inputs.map((i) => i.name), columns, records.length), { training: false });
+  const frame = applyTransforms(
+    pre.fitted,
+    makeFrame(
+      pre.inputs.map((i) => i.name),
+      columns,
+      records.length,
+    ),
+    { training: false },
+  );
   const features = pre.featureNames.map((name) => {
     const col = frame.columns.get(name);
-    if (!col || col.kind !== 'number') throw new DataError('features', `the preprocessor does not produce numeric feature "${name}"`, { column: name });
+    if (!col || col.kind !== 'number')
+      throw new DataError('features', `the preprocessor does not produce numeric feature "${name}"`, { column: name });
     return col.values;
   });
   return records.map((_, r) => {

@@ -30,7 +30,8 @@ const ascending = (a: number, b: number): number => a - b;
 
 /** Row indices grouped by class (NaN is a class of its own), groups in ascending class order. */
 function groups(n: number, by: Float64Array): number[][] {
-  if (by.length !== n) throw new DataError('split', `stratification needs one class per row: got ${by.length} for ${n} rows`);
+  if (by.length !== n)
+    throw new DataError('split', `stratification needs one class per row: got ${by.length} for ${n} rows`);
   const map = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
     const key = Number.isNaN(by[i]!) ? Infinity : by[i]!;
@@ -65,13 +66,17 @@ function allocate(sizes: readonly number[], total: number): number[] {
 }
 
 export function holdoutSplit(n: number, opts: HoldoutOptions): Fold[] {
-  if (!(opts.test > 0 && opts.test < 1)) throw new DataError('split', `holdout test fraction must be in (0, 1), got ${opts.test}`);
+  if (!(opts.test > 0 && opts.test < 1))
+    throw new DataError('split', `holdout test fraction must be in (0, 1), got ${opts.test}`);
   if (n < 2) throw new DataError('split', `a holdout split needs at least 2 rows, got ${n}`);
   const total = Math.min(n - 1, Math.max(1, Math.round(n * opts.test)));
   const rng = createRng(opts.seed);
   const all = Array.from({ length: n }, (_, i) => i);
   const parts = opts.stratifyBy ? groups(n, opts.stratifyBy) : [all];
-  const counts = allocate(parts.map((p) => p.length), total);
+  const counts = allocate(
+    parts.map((p) => p.length),
+    total,
+  );
   const train: number[] = [];
   const test: number[] = [];
   parts.forEach((part, g) => {

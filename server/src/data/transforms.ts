@@ -23,9 +23,21 @@ import type { TransformSpec } from '../spec/schema';
 import type { Column, Frame } from './types';
 
 export type FittedStep =
-  | { readonly kind: 'fillMissing'; readonly step: number; readonly fills: readonly { column: string; value: number | string }[] }
-  | { readonly kind: 'standardize'; readonly step: number; readonly columns: readonly { column: string; mean: number; std: number }[] }
-  | { readonly kind: 'oneHot'; readonly step: number; readonly columns: readonly { column: string; categories: string[] }[] }
+  | {
+      readonly kind: 'fillMissing';
+      readonly step: number;
+      readonly fills: readonly { column: string; value: number | string }[];
+    }
+  | {
+      readonly kind: 'standardize';
+      readonly step: number;
+      readonly columns: readonly { column: string; mean: number; std: number }[];
+    }
+  | {
+      readonly kind: 'oneHot';
+      readonly step: number;
+      readonly columns: readonly { column: string; categories: string[] }[];
+    }
   | { readonly kind: 'derive'; readonly step: number; readonly name: string; readonly expr: string }
   | { readonly kind: 'filter'; readonly step: number; readonly expr: string }
   | { readonly kind: 'dropMissing'; readonly step: number; readonly columns: readonly string[] };
@@ -46,7 +58,10 @@ export const MAX_CATEGORIES = 1000;
 const label = (step: number, kind: string): string => `transforms[${step}] (${kind})`;
 
 function fail(step: number, kind: string, message: string, column?: string): DataError {
-  return new DataError('transform', `${label(step, kind)}: ${message}`, { step, ...(column !== undefined ? { column } : {}) });
+  return new DataError('transform', `${label(step, kind)}: ${message}`, {
+    step,
+    ...(column !== undefined ? { column } : {}),
+  });
 }
 
 function column(frame: Frame, name: string, step: number, kind: string): Column {
@@ -67,7 +82,8 @@ function resolveColumns(
 ): string[] {
   if (!given) return frame.names.filter((n) => n !== target && defaults(n, frame.columns.get(n)!));
   for (const name of given) {
-    if (name === target) throw fail(step, kind, `"${name}" is the target column; the target is never transformed`, name);
+    if (name === target)
+      throw fail(step, kind, `"${name}" is the target column; the target is never transformed`, name);
     column(frame, name, step, kind);
   }
   return [...given];
@@ -80,7 +96,11 @@ function parse(expr: string, step: number, kind: string, frame?: Frame): ReturnT
     return node;
   } catch (e) {
     if (!(e instanceof ExprError)) throw e;
-    throw new DataError('transform', `${label(step, kind)}: ${e.message} in "${expr}"`, { step, offset: e.offset, length: e.length });
+    throw new DataError('transform', `${label(step, kind)}: ${e.message} in "${expr}"`, {
+      step,
+      offset: e.offset,
+      length: e.length,
+    });
   }
 }
 
@@ -93,7 +113,8 @@ function fitStep(spec: TransformSpec, step: number, frame: Frame, target: string
   if ('fillMissing' in spec) {
     const { strategy = 'mean', value } = spec.fillMissing;
     const numeric = strategy === 'mean' || strategy === 'median';
-    if (strategy === 'constant' && value === undefined) throw fail(step, 'fillMissing', 'strategy "constant" needs a `value`');
+    if (strategy === 'constant' && value === undefined)
+      throw fail(step, 'fillMissing', 'strategy "constant" needs a `value`');
     // Defaults cover every column the strategy fits, not only those with gaps here: a gap in
     // the test rows or in a serving request must be filled too. Empty columns are skipped.
     const fits = (c: Column): boolean =>
@@ -104,11 +125,18 @@ function fitStep(spec: TransformSpec, step: number, frame: Frame, target: string
       const col = frame.columns.get(name)!;
       let fill: number | string | undefined;
       if (strategy === 'constant') {
-        if (col.kind === 'number' && typeof value !== 'number') throw fail(step, 'fillMissing', `column "${name}" holds numbers but the value is text`, name);
+        if (col.kind === 'number' && typeof value !== 'number')
+          throw fail(step, 'fillMissing', `column "${name}" holds numbers but the value is text`, name);
         fill = col.kind === 'number' ? value : String(value);
       } else if (strategy === 'mostFrequent') fill = mostFrequent(col);
       else {
-        const values = needNumber(col, name, step, 'fillMissing', `strategy "${strategy}" needs numbers (use mostFrequent or constant)`);
+        const values = needNumber(
+          col,
+          name,
+          step,
+          'fillMissing',
+          `strategy "${strategy}" needs numbers (use mostFrequent or constant)`,
+        );
         fill = strategy === 'mean' ? meanStd(values).mean : median(values);
       }
       if (fill === undefined || (typeof fill === 'number' && !Number.isFinite(fill))) {
@@ -119,9 +147,22 @@ function fitStep(spec: TransformSpec, step: number, frame: Frame, target: string
     return { kind: 'fillMissing', step, fills };
   }
   if ('standardize' in spec) {
-    const names = resolveColumns(frame, spec.standardize.columns, (_, c) => c.kind === 'number', step, 'standardize', target);
+    const names = resolveColumns(
+      frame,
+      spec.standardize.columns,
+      (_, c) => c.kind === 'number',
+      step,
+      'standardize',
+      target,
+    );
     const columns = names.map((name) => {
-      const values = needNumber(frame.columns.get(name)!, name, step, 'standardize', 'only number columns can be standardized');
+      const values = needNumber(
+        frame.columns.get(name)!,
+        name,
+        step,
+        'standardize',
+        'only number columns can be standardized',
+      );
       const { mean, std, count } = meanStd(values);
       if (count === 0) throw fail(step, 'standardize', `column "${name}" has no values`, name);
       // A constant column would divide by zero; leaving it centred (all zeros) is harmless.
@@ -134,7 +175,12 @@ function fitStep(spec: TransformSpec, step: number, frame: Frame, target: string
     const columns = names.map((name) => {
       const cats = categories(frame.columns.get(name)!);
       if (cats.length > MAX_CATEGORIES) {
-        throw fail(step, 'oneHot', `column "${name}" has ${cats.length} distinct values (limit ${MAX_CATEGORIES}); it looks like an identifier, not a category`, name);
+        throw fail(
+          step,
+          'oneHot',
+          `column "${name}" has ${cats.length} distinct values (limit ${MAX_CATEGORIES}); it looks like an identifier, not a category`,
+          name,
+        );
       }
       for (const c of cats) {
         const out = `${name}=${c}`;
@@ -146,10 +192,16 @@ function fitStep(spec: TransformSpec, step: number, frame: Frame, target: string
   }
   if ('derive' in spec) {
     const { name, expr } = spec.derive;
-    if (name === target) throw fail(step, 'derive', `"${name}" is the target column; the target is never transformed`, name);
+    if (name === target)
+      throw fail(step, 'derive', `"${name}" is the target column; the target is never transformed`, name);
     const node = parse(expr, step, 'derive', frame);
     if (target !== undefined && expressionColumns(node).includes(target)) {
-      throw fail(step, 'derive', `the expression reads the target column "${target}", which is unknown when the model serves`, target);
+      throw fail(
+        step,
+        'derive',
+        `the expression reads the target column "${target}", which is unknown when the model serves`,
+        target,
+      );
     }
     return { kind: 'derive', step, name, expr };
   }
@@ -159,7 +211,9 @@ function fitStep(spec: TransformSpec, step: number, frame: Frame, target: string
   }
   // Naming the target here is allowed: dropping rows never changes a target value.
   const given = spec.dropMissing.columns;
-  const names = given ? resolveColumns(frame, given, () => true, step, 'dropMissing', undefined) : frame.names.filter((n) => n !== target);
+  const names = given
+    ? resolveColumns(frame, given, () => true, step, 'dropMissing', undefined)
+    : frame.names.filter((n) => n !== target);
   return { kind: 'dropMissing', step, columns: names };
 }
 
@@ -191,14 +245,21 @@ function applyStep(fitted: FittedStep, frame: Frame, training: boolean): Frame {
       return fitted.fills.reduce((f, { column: name, value }) => {
         const col = column(f, name, step, kind);
         if (col.kind === 'number') {
-          if (typeof value !== 'number') throw fail(step, kind, `column "${name}" holds numbers but was fitted on text`, name);
+          if (typeof value !== 'number')
+            throw fail(step, kind, `column "${name}" holds numbers but was fitted on text`, name);
           return withColumn(f, name, { kind: 'number', values: col.values.map((v) => (Number.isNaN(v) ? value : v)) });
         }
         return withColumn(f, name, { kind: 'string', values: col.values.map((v) => v ?? String(value)) });
       }, frame);
     case 'standardize':
       return fitted.columns.reduce((f, { column: name, mean, std }) => {
-        const values = needNumber(column(f, name, step, kind), name, step, kind, 'only number columns can be standardized');
+        const values = needNumber(
+          column(f, name, step, kind),
+          name,
+          step,
+          kind,
+          'only number columns can be standardized',
+        );
         return withColumn(f, name, { kind: 'number', values: values.map((v) => (v - mean) / std) });
       }, frame);
     case 'oneHot':
@@ -209,12 +270,18 @@ function applyStep(fitted: FittedStep, frame: Frame, training: boolean): Frame {
       if (!training) return frame;
       const keep = evaluate(fitted.expr, step, kind, frame);
       if (keep.kind !== 'number') throw fail(step, kind, `the expression "${fitted.expr}" gives text, not true/false`);
-      return takeRows(frame, rowsWhere(frame.rows, (i) => keep.values[i] !== 0 && !Number.isNaN(keep.values[i]!)));
+      return takeRows(
+        frame,
+        rowsWhere(frame.rows, (i) => keep.values[i] !== 0 && !Number.isNaN(keep.values[i]!)),
+      );
     }
     case 'dropMissing': {
       if (!training) return frame;
       const cols = fitted.columns.map((n) => column(frame, n, step, kind));
-      return takeRows(frame, rowsWhere(frame.rows, (i) => cols.every((c) => !isMissing(c, i))));
+      return takeRows(
+        frame,
+        rowsWhere(frame.rows, (i) => cols.every((c) => !isMissing(c, i))),
+      );
     }
   }
 }
@@ -225,7 +292,11 @@ function evaluate(expr: string, step: number, kind: string, frame: Frame): Colum
     return evaluateExpression(node, frame);
   } catch (e) {
     if (!(e instanceof ExprError)) throw e;
-    throw new DataError('transform', `${label(step, kind)}: ${e.message} in "${expr}"`, { step, offset: e.offset, length: e.length });
+    throw new DataError('transform', `${label(step, kind)}: ${e.message} in "${expr}"`, {
+      step,
+      offset: e.offset,
+      length: e.length,
+    });
   }
 }
 

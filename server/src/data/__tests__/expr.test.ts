@@ -100,17 +100,29 @@ describe('parseExpression', () => {
   });
 
   test('random input only ever throws ExprError', () => {
-    const alphabet = fc.constantFrom(...'ab1.e+-*/%()<>=!&|,`\'"\\ _ xnotandor9'.split(''), 'if(', 'pow(', '**', 'null');
+    const alphabet = fc.constantFrom(
+      ...'ab1.e+-*/%()<>=!&|,`\'"\\ _ xnotandor9'.split(''),
+      'if(',
+      'pow(',
+      '**',
+      'null',
+    );
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.array(alphabet, { maxLength: 40 }).map((a) => a.join(''))), (src) => {
-        try {
-          parseExpression(src);
-        } catch (e) {
-          if (!(e instanceof ExprError)) throw e;
-          expect(e.offset).toBeGreaterThanOrEqual(0);
-          expect(e.offset).toBeLessThanOrEqual(src.length);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.array(alphabet, { maxLength: 40 }).map((a) => a.join('')),
+        ),
+        (src) => {
+          try {
+            parseExpression(src);
+          } catch (e) {
+            if (!(e instanceof ExprError)) throw e;
+            expect(e.offset).toBeGreaterThanOrEqual(0);
+            expect(e.offset).toBeLessThanOrEqual(src.length);
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -118,7 +130,13 @@ describe('parseExpression', () => {
 
 describe('expressionColumns', () => {
   test('distinct names in order of appearance', () => {
-    expect(expressionColumns(parseExpression('b + a * `c d` - b + log(a) + if(e, 1, f)'))).toEqual(['b', 'a', 'c d', 'e', 'f']);
+    expect(expressionColumns(parseExpression('b + a * `c d` - b + log(a) + if(e, 1, f)'))).toEqual([
+      'b',
+      'a',
+      'c d',
+      'e',
+      'f',
+    ]);
     expect(expressionColumns(parseExpression('1 + 2'))).toEqual([]);
   });
 });
@@ -172,7 +190,11 @@ describe('evaluateExpression', () => {
     expect([unknown.offset, unknown.length]).toEqual([4, 2]);
     const typed = errorOf(() => evaluateExpression(parseExpression('a + s'), f));
     expect(typed.message).toBe('operator "+" needs numbers, but column "s" is text at 4');
-    expect(errorOf(() => evaluateExpression(parseExpression("a == 'x'"), f)).message).toMatch(/needs numbers, but the string 'x' is text at 5/);
-    expect(errorOf(() => evaluateExpression(parseExpression('coalesce(s, 1)'), f)).message).toMatch(/function "coalesce" needs text/);
+    expect(errorOf(() => evaluateExpression(parseExpression("a == 'x'"), f)).message).toMatch(
+      /needs numbers, but the string 'x' is text at 5/,
+    );
+    expect(errorOf(() => evaluateExpression(parseExpression('coalesce(s, 1)'), f)).message).toMatch(
+      /function "coalesce" needs text/,
+    );
   });
 });

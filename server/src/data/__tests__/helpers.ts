@@ -32,7 +32,9 @@ export function frameOf(cols: Record<string, readonly (number | string | null)[]
 
 /** Columns as plain arrays, for toEqual. */
 export function plain(frame: Frame): Record<string, (number | string | null)[]> {
-  return Object.fromEntries(frame.names.map((n) => [n, Array.from(frame.columns.get(n)!.values as ArrayLike<number | string | null>)]));
+  return Object.fromEntries(
+    frame.names.map((n) => [n, Array.from(frame.columns.get(n)!.values as ArrayLike<number | string | null>)]),
+  );
 }
 
 export function thrown(f: () => unknown): Error {

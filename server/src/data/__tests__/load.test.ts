@@ -1,6 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tableToIPC, tableFromArrays, vectorFromArray, Dictionary, Utf8, Int32, Table, DateDay, Int64, makeTable } from 'apache-arrow';
+import {
+  tableToIPC,
+  tableFromArrays,
+  vectorFromArray,
+  Dictionary,
+  Utf8,
+  Int32,
+  Table,
+  DateDay,
+  Int64,
+  makeTable,
+} from 'apache-arrow';
 import { DataError } from '../errors';
 import { frameColumns, inferFormat, loadFrame } from '../load';
 import type { DataFormat, Frame } from '../types';
@@ -115,6 +126,8 @@ describe('CSV rules', () => {
     expect(Array.from(num(f, 'b'))).toEqual([2, 1000, NaN]);
     expect(str(f, 'c')).toEqual(['x', null, 'y']);
     expect(Array.from(num(f, 'column_4'))).toEqual([NaN, NaN, 7]);
+    const huge = await loadFrame(text('a\n1e999\n2\n'), 'csv', { source: 't.csv' });
+    expect(Array.from(num(huge, 'a'))).toEqual([NaN, 2]);
     const hex = await loadFrame(text('a\n0x10\nInfinity\n'), 'csv', { source: 't.csv' });
     expect(str(hex, 'a')).toEqual(['0x10', 'Infinity']);
   });
@@ -133,7 +146,9 @@ describe('CSV rules', () => {
 
 describe('JSON rules', () => {
   test('booleans are 0/1; absent keys and null are missing', async () => {
-    const f = await loadFrame(text('[{"a":true,"b":"x"},{"a":false,"c":2},{"a":null,"b":null}]'), 'json', { source: 't.json' });
+    const f = await loadFrame(text('[{"a":true,"b":"x"},{"a":false,"c":2},{"a":null,"b":null}]'), 'json', {
+      source: 't.json',
+    });
     expect(f.names).toEqual(['a', 'b', 'c']);
     expect(Array.from(num(f, 'a'))).toEqual([1, 0, NaN]);
     expect(str(f, 'b')).toEqual(['x', null, null]);
@@ -141,9 +156,21 @@ describe('JSON rules', () => {
   });
 
   test.each([
-    ['[{"a":1},{"a":{"x":1}}]', 'j.json: record 1, field "a" is a nested object; only flat records of numbers, strings, booleans and null are supported', { row: 1, column: 'a' }],
-    ['[{"a":1},{"a":[1]}]', 'j.json: record 1, field "a" is an array; only flat records of numbers, strings, booleans and null are supported', { row: 1, column: 'a' }],
-    ['[{"a":1},{"a":"x"}]', 'j.json: record 1, field "a" is a string but record 0 has a number; a column must hold one type', { row: 1, column: 'a' }],
+    [
+      '[{"a":1},{"a":{"x":1}}]',
+      'j.json: record 1, field "a" is a nested object; only flat records of numbers, strings, booleans and null are supported',
+      { row: 1, column: 'a' },
+    ],
+    [
+      '[{"a":1},{"a":[1]}]',
+      'j.json: record 1, field "a" is an array; only flat records of numbers, strings, booleans and null are supported',
+      { row: 1, column: 'a' },
+    ],
+    [
+      '[{"a":1},{"a":"x"}]',
+      'j.json: record 1, field "a" is a string but record 0 has a number; a column must hold one type',
+      { row: 1, column: 'a' },
+    ],
     ['[{"a":1}, 3]', 'j.json: record 1 is number, not an object', { row: 1 }],
     ['{"a":1}', 'j.json: expected a JSON array of records, got object', {}],
   ])('%s', async (json, message, context) => {
@@ -164,20 +191,26 @@ describe('Arrow rules', () => {
       s: vectorFromArray(['x', null, 'y'], new Dictionary(new Utf8(), new Int32())),
       d: vectorFromArray([new Date(86400000), null, new Date(0)], new DateDay()),
       i: vectorFromArray([1n, null, 2n ** 40n], new Int64()),
-      f: vectorFromArray([1.5, null, 3]),
+      f: vectorFromArray([1.5, null, Infinity]),
     });
     const f = await loadFrame(tableToIPC(table, 'stream'), 'arrow', { source: 'a.arrows' });
     expect(str(f, 's')).toEqual(['x', null, 'y']);
     expect(Array.from(num(f, 'd'))).toEqual([86400000, NaN, 0]);
     expect(Array.from(num(f, 'i'))).toEqual([1, NaN, 2 ** 40]);
-    expect(Array.from(num(f, 'f'))).toEqual([1.5, NaN, 3]);
-    const file = await loadFrame(tableToIPC(tableFromArrays({ x: Float64Array.of(1, 2) }), 'file'), 'arrow', { source: 'a.arrow' });
+    expect(Array.from(num(f, 'f'))).toEqual([1.5, NaN, NaN]);
+    const file = await loadFrame(tableToIPC(tableFromArrays({ x: Float64Array.of(1, 2) }), 'file'), 'arrow', {
+      source: 'a.arrow',
+    });
     expect(Array.from(num(file, 'x'))).toEqual([1, 2]);
     const nested = makeTable({ x: Int32Array.of(1) });
     const lists = new Table({ l: vectorFromArray([[1, 2]]), x: nested.getChild('x')! });
     const e = await loadError(loadFrame(tableToIPC(lists), 'arrow', { source: 'l.arrow' }));
     expect(e.message).toMatch(/^l\.arrow: column "l" has Arrow type List/);
-    expect((await loadError(loadFrame(text('nope'), 'arrow', { source: 'n.arrow' }))).message).toMatch(/^n\.arrow: not an Arrow IPC/);
-    expect((await loadError(loadFrame(text('nope'), 'parquet', { source: 'n.parquet' }))).message).toMatch(/^n\.parquet: cannot read Parquet/);
+    expect((await loadError(loadFrame(text('nope'), 'arrow', { source: 'n.arrow' }))).message).toMatch(
+      /^n\.arrow: not an Arrow IPC/,
+    );
+    expect((await loadError(loadFrame(text('nope'), 'parquet', { source: 'n.parquet' }))).message).toMatch(
+      /^n\.parquet: cannot read Parquet/,
+    );
   });
 });

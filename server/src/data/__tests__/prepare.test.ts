@@ -35,7 +35,9 @@ describe('prepareFolds on penguins', () => {
     const pre = fold!.preprocessor;
     expect(pre.featureNames.slice(0, 3)).toEqual(['Island=Biscoe', 'Island=Dream', 'Island=Torgersen']);
     expect(pre.featureNames).toContain('Beak Length (mm)');
-    expect(pre.featureNames.filter((n) => n.startsWith('Sex='))).toEqual(expect.arrayContaining(['Sex=FEMALE', 'Sex=MALE']));
+    expect(pre.featureNames.filter((n) => n.startsWith('Sex='))).toEqual(
+      expect.arrayContaining(['Sex=FEMALE', 'Sex=MALE']),
+    );
     expect(pre.inputs).toEqual([
       { name: 'Island', kind: 'string' },
       { name: 'Beak Length (mm)', kind: 'number' },
@@ -44,7 +46,11 @@ describe('prepareFolds on penguins', () => {
       { name: 'Body Mass (g)', kind: 'number' },
       { name: 'Sex', kind: 'string' },
     ]);
-    expect(pre).toMatchObject({ target: 'Species', task: 'classification', classes: ['Adelie', 'Chinstrap', 'Gentoo'] });
+    expect(pre).toMatchObject({
+      target: 'Species',
+      task: 'classification',
+      classes: ['Adelie', 'Chinstrap', 'Gentoo'],
+    });
     for (const row of [...fold!.train.x, ...fold!.test.x]) {
       expect(row).toHaveLength(pre.featureNames.length);
       expect(row.every(Number.isFinite)).toBe(true);
@@ -80,15 +86,21 @@ describe('prepareFolds on penguins', () => {
 
   test('a text feature without oneHot, and missing values left over, are refused with the fix', async () => {
     const frame = await vega('penguins.json', 'json');
-    const noOneHot = thrown(() => prepareFolds(frame, pipeline({ target: 'Species', transforms: [{ fillMissing: { strategy: 'mean' } }] }))) as DataError;
+    const noOneHot = thrown(() =>
+      prepareFolds(frame, pipeline({ target: 'Species', transforms: [{ fillMissing: { strategy: 'mean' } }] })),
+    ) as DataError;
     expect(noOneHot).toBeInstanceOf(DataError);
     expect(noOneHot.message).toMatch(/^feature "Island" is text; add a oneHot transform for it/);
     const noFill = thrown(() => prepareFolds(frame, pipeline({ target: 'Species', features: ['Beak Length (mm)'] })));
-    expect(noFill.message).toMatch(/^feature "Beak Length \(mm\)" has \d+ missing values? in the (training|test) rows after transforms; add fillMissing or dropMissing/);
-    expect(thrown(() => prepareFolds(frame, pipeline({ target: 'species' }))).message).toBe('target "species" is not a column of the data (did you mean "Species")');
-    expect(thrown(() => prepareFolds(frame, pipeline({ target: 'Species', features: ['Beak Lenght (mm)'] }))).message).toBe(
-      'feature "Beak Lenght (mm)" is not a column of the data (did you mean "Beak Length (mm)")',
+    expect(noFill.message).toMatch(
+      /^feature "Beak Length \(mm\)" has \d+ missing values? in the (training|test) rows after transforms; add fillMissing or dropMissing/,
     );
+    expect(thrown(() => prepareFolds(frame, pipeline({ target: 'species' }))).message).toBe(
+      'target "species" is not a column of the data (did you mean "Species")',
+    );
+    expect(
+      thrown(() => prepareFolds(frame, pipeline({ target: 'Species', features: ['Beak Lenght (mm)'] }))).message,
+    ).toBe('feature "Beak Lenght (mm)" is not a column of the data (did you mean "Beak Length (mm)")');
   });
 });
 
@@ -111,7 +123,15 @@ describe('prepareFolds on cars (regression)', () => {
     const { folds, full, classes } = prepareFolds(frame, carSpec);
     expect(classes).toBeUndefined();
     const fold = folds[0]!;
-    expect(fold.preprocessor.featureNames).toEqual(['Cylinders', 'Horsepower', 'Weight_in_lbs', 'Origin=Europe', 'Origin=Japan', 'Origin=USA', 'power_to_weight']);
+    expect(fold.preprocessor.featureNames).toEqual([
+      'Cylinders',
+      'Horsepower',
+      'Weight_in_lbs',
+      'Origin=Europe',
+      'Origin=Japan',
+      'Origin=USA',
+      'power_to_weight',
+    ]);
     expect(fold.preprocessor.inputs.map((i) => i.name)).toEqual(['Cylinders', 'Horsepower', 'Weight_in_lbs', 'Origin']);
     // 406 cars, 8 without MPG; dropMissing also drops the 6 without horsepower.
     expect(full.data.x).toHaveLength(392);
@@ -125,13 +145,17 @@ describe('prepareFolds on cars (regression)', () => {
     const { full } = prepareFolds(await vega('cars.json', 'json'), carSpec);
     const ok = { Cylinders: 4, Horsepower: 90, Weight_in_lbs: 2000, Origin: 'Mars' };
     expect(preprocessRecords(full.preprocessor, [ok])[0]!.slice(3, 6)).toEqual(Float64Array.of(0, 0, 0));
-    const absent = thrown(() => preprocessRecords(full.preprocessor, [ok, { Cylinders: 4, Horsepower: 90, Origin: 'USA' }])) as DataError;
+    const absent = thrown(() =>
+      preprocessRecords(full.preprocessor, [ok, { Cylinders: 4, Horsepower: 90, Origin: 'USA' }]),
+    ) as DataError;
     expect(absent.message).toBe('record 1 lacks field "Weight_in_lbs" (send null for an unknown value)');
     expect(absent.context).toEqual({ row: 1, column: 'Weight_in_lbs' });
     expect(thrown(() => preprocessRecords(full.preprocessor, [{ ...ok, Horsepower: '90' }])).message).toBe(
       'record 0, field "Horsepower" must be a number or null, got the string "90"',
     );
-    expect(thrown(() => preprocessRecords(full.preprocessor, [{ ...ok, Origin: 3 }])).message).toBe('record 0, field "Origin" must be a string or null, got number 3');
+    expect(thrown(() => preprocessRecords(full.preprocessor, [{ ...ok, Origin: 3 }])).message).toBe(
+      'record 0, field "Origin" must be a string or null, got number 3',
+    );
     expect(thrown(() => preprocessRecords(full.preprocessor, [{ ...ok, Horsepower: null }])).message).toBe(
       'record 0: feature "Horsepower" is missing after preprocessing (null fields: "Horsepower"); the model was not trained to fill it',
     );
@@ -141,10 +165,17 @@ describe('prepareFolds on cars (regression)', () => {
 describe('encodeTarget', () => {
   test('numeric classes sort numerically; regression needs numbers', () => {
     const f = frameOf({ n: [10, 2, 2, 1], s: ['b', 'a', 'b', 'c'] });
-    expect(encodeTarget(f.columns.get('n')!, 'classification', 'n')).toEqual({ y: Float64Array.of(2, 1, 1, 0), classes: ['1', '2', '10'] });
+    expect(encodeTarget(f.columns.get('n')!, 'classification', 'n')).toEqual({
+      y: Float64Array.of(2, 1, 1, 0),
+      classes: ['1', '2', '10'],
+    });
     expect(encodeTarget(f.columns.get('s')!, 'classification', 's').classes).toEqual(['a', 'b', 'c']);
-    expect(thrown(() => encodeTarget(f.columns.get('s')!, 'regression', 's')).message).toMatch(/regression needs a numeric target/);
-    expect(thrown(() => encodeTarget(f.columns.get('s')!, 'classification', 's', ['a', 'b'])).message).toMatch(/class "c" at row 3/);
+    expect(thrown(() => encodeTarget(f.columns.get('s')!, 'regression', 's')).message).toMatch(
+      /regression needs a numeric target/,
+    );
+    expect(thrown(() => encodeTarget(f.columns.get('s')!, 'classification', 's', ['a', 'b'])).message).toMatch(
+      /class "c" at row 3/,
+    );
   });
 
   test('a single class is refused', () => {

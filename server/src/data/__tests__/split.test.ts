@@ -36,14 +36,20 @@ describe('holdoutSplit', () => {
 
   test('property: sizes add up, no overlap, every class in train', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 2, maxLength: 200 }), fc.double({ min: 0.05, max: 0.95, noNaN: true }), fc.nat(), (classes, test, seed) => {
-        const by = Float64Array.from(classes);
-        const [fold] = holdoutSplit(classes.length, { test, seed, stratifyBy: by });
-        const seen = new Set([...fold!.train, ...fold!.test]);
-        expect(seen.size).toBe(classes.length);
-        expect(fold!.test.length).toBe(Math.min(classes.length - 1, Math.max(1, Math.round(classes.length * test))));
-        for (const c of new Set(classes)) expect(count(fold!.train, by, c) + count(fold!.test, by, c)).toBe(classes.filter((x) => x === c).length);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 2, maxLength: 200 }),
+        fc.double({ min: 0.05, max: 0.95, noNaN: true }),
+        fc.nat(),
+        (classes, test, seed) => {
+          const by = Float64Array.from(classes);
+          const [fold] = holdoutSplit(classes.length, { test, seed, stratifyBy: by });
+          const seen = new Set([...fold!.train, ...fold!.test]);
+          expect(seen.size).toBe(classes.length);
+          expect(fold!.test.length).toBe(Math.min(classes.length - 1, Math.max(1, Math.round(classes.length * test))));
+          for (const c of new Set(classes))
+            expect(count(fold!.train, by, c) + count(fold!.test, by, c)).toBe(classes.filter((x) => x === c).length);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -68,11 +74,14 @@ describe('kfoldSplit', () => {
 
   test('stratified folds share each class evenly', () => {
     const by = Float64Array.from({ length: 50 }, (_, i) => (i < 40 ? 0 : 1));
-    for (const f of kfoldSplit(50, { k: 5, seed: 2, stratifyBy: by })) expect([count(f.test, by, 0), count(f.test, by, 1)]).toEqual([8, 2]);
+    for (const f of kfoldSplit(50, { k: 5, seed: 2, stratifyBy: by }))
+      expect([count(f.test, by, 0), count(f.test, by, 1)]).toEqual([8, 2]);
   });
 
   test('errors', () => {
-    expect(thrown(() => kfoldSplit(3, { k: 5, seed: 0 })).message).toBe('5-fold cross-validation needs at least 5 rows, got 3');
+    expect(thrown(() => kfoldSplit(3, { k: 5, seed: 0 })).message).toBe(
+      '5-fold cross-validation needs at least 5 rows, got 3',
+    );
     expect(thrown(() => kfoldSplit(10, { k: 1, seed: 0 }))).toBeInstanceOf(DataError);
   });
 });

@@ -15,7 +15,12 @@ const fit = (transforms: TransformSpec[], target = 't') => fitTransforms(f, tran
 describe('fillMissing', () => {
   test('mean by default, on number columns only, never the target', () => {
     const { frame } = fit([{ fillMissing: { strategy: 'mean' } }]);
-    expect(plain(frame)).toEqual({ a: [1, 8 / 3, 3, 4], b: [10, 10, 10, 10], c: ['x', null, 'y', 'x'], t: [0, 1, NaN, 1] });
+    expect(plain(frame)).toEqual({
+      a: [1, 8 / 3, 3, 4],
+      b: [10, 10, 10, 10],
+      c: ['x', null, 'y', 'x'],
+      t: [0, 1, NaN, 1],
+    });
   });
 
   test('median, mostFrequent and constant', () => {
@@ -28,9 +33,13 @@ describe('fillMissing', () => {
   });
 
   test('errors name the step and column', () => {
-    const e = thrown(() => fit([{ standardize: {} }, { fillMissing: { strategy: 'mean', columns: ['c'] } }])) as DataError;
+    const e = thrown(() =>
+      fit([{ standardize: {} }, { fillMissing: { strategy: 'mean', columns: ['c'] } }]),
+    ) as DataError;
     expect(e).toBeInstanceOf(DataError);
-    expect(e.message).toBe('transforms[1] (fillMissing): column "c" is text; strategy "mean" needs numbers (use mostFrequent or constant)');
+    expect(e.message).toBe(
+      'transforms[1] (fillMissing): column "c" is text; strategy "mean" needs numbers (use mostFrequent or constant)',
+    );
     expect(e.context).toEqual({ step: 1, column: 'c' });
     expect(thrown(() => fit([{ fillMissing: { strategy: 'constant' } }])).message).toMatch(/needs a `value`/);
     expect(thrown(() => fit([{ fillMissing: { strategy: 'mean', columns: ['t'] } }])).message).toBe(
@@ -49,7 +58,10 @@ describe('standardize', () => {
     expect(plain(frame).a).toEqual([(1 - 8 / 3) / std, NaN, (3 - 8 / 3) / std, (4 - 8 / 3) / std]);
     expect(plain(frame).b).toEqual([0, 0, 0, 0]);
     expect(plain(frame).t).toEqual([0, 1, NaN, 1]);
-    expect(fitted.steps[0]).toMatchObject({ kind: 'standardize', columns: [{ column: 'a' }, { column: 'b', mean: 10, std: 1 }] });
+    expect(fitted.steps[0]).toMatchObject({
+      kind: 'standardize',
+      columns: [{ column: 'a' }, { column: 'b', mean: 10, std: 1 }],
+    });
   });
 });
 
@@ -71,7 +83,11 @@ describe('oneHot', () => {
 
 describe('derive and filter', () => {
   test('derive adds or replaces a column; filter keeps true rows only when training', () => {
-    const { frame, fitted } = fit([{ derive: { name: 'r', expr: 'a / b' } }, { derive: { name: 'a', expr: 'coalesce(a, 0) * 2' } }, { filter: { expr: "c == 'x'" } }]);
+    const { frame, fitted } = fit([
+      { derive: { name: 'r', expr: 'a / b' } },
+      { derive: { name: 'a', expr: 'coalesce(a, 0) * 2' } },
+      { filter: { expr: "c == 'x'" } },
+    ]);
     expect(plain(frame)).toEqual({ a: [2, 8], b: [10, 10], c: ['x', 'x'], t: [0, 1], r: [0.1, 0.4] });
     const served = applyTransforms(fitted, frameOf({ a: [5, null], b: [1, 1], c: ['y', null] }), { training: false });
     expect(plain(served)).toEqual({ a: [10, 0], b: [1, 1], c: ['y', null], r: [5, NaN] });
@@ -81,10 +97,16 @@ describe('derive and filter', () => {
     const e = thrown(() => fit([{ derive: { name: 'r', expr: 'a / bb' } }])) as DataError;
     expect(e.message).toBe('transforms[0] (derive): unknown column "bb" at 4 (did you mean "b") in "a / bb"');
     expect(e.context).toEqual({ step: 0, offset: 4, length: 2 });
-    expect(thrown(() => fit([{ filter: { expr: 'a >' } }])).message).toMatch(/^transforms\[0\] \(filter\): unexpected end/);
+    expect(thrown(() => fit([{ filter: { expr: 'a >' } }])).message).toMatch(
+      /^transforms\[0\] \(filter\): unexpected end/,
+    );
     expect(thrown(() => fit([{ derive: { name: 'r', expr: 'a + s' } }])).message).toMatch(/unknown column "s"/);
-    expect(thrown(() => fit([{ derive: { name: 'r', expr: 'a + c' } }])).message).toMatch(/needs numbers, but column "c" is text/);
-    expect(thrown(() => fit([{ derive: { name: 'r', expr: 't * 2' } }])).message).toMatch(/reads the target column "t"/);
+    expect(thrown(() => fit([{ derive: { name: 'r', expr: 'a + c' } }])).message).toMatch(
+      /needs numbers, but column "c" is text/,
+    );
+    expect(thrown(() => fit([{ derive: { name: 'r', expr: 't * 2' } }])).message).toMatch(
+      /reads the target column "t"/,
+    );
     expect(thrown(() => fit([{ derive: { name: 't', expr: 'a' } }])).message).toMatch(/"t" is the target column/);
   });
 
