@@ -34,7 +34,8 @@ export function checkExpressions({ spec, source }: CheckContext): ParsedExpressi
       const ast = parseExpression(expr);
       parsed.push({ transform: k, path, columns: columnRefs(ast).map((c) => ({ name: c.name, offset: at(c.start) })) });
     } catch (e) {
-      if (e instanceof ExprError) source.at(at(e.offset), path, `bad expression: ${e.message}`);
+      // The parser's message may end with its own offset ("at 18"); the diagnostic has the column.
+      if (e instanceof ExprError) source.at(at(e.offset), path, `bad expression: ${e.message.replace(/ at \d+$/, '')}`);
       else source.at(node, path, `cannot parse expression: ${(e as Error).message}`);
     }
   });

@@ -63,6 +63,8 @@ function syntaxMessage(code: string, message: string): string {
     case 'BAD_INDENT':
       return `bad indentation: ${lowerFirst(message)}`;
     default:
+      // Expressions often start with a `quoted column`, which YAML reserves: say how to fix it.
+      if (/reserved character/.test(message)) return `YAML syntax error: ${lowerFirst(message)}; put the value in quotes`;
       return `YAML syntax error: ${lowerFirst(message)}`;
   }
 }

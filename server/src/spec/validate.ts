@@ -64,7 +64,8 @@ function checkUnion(
     const keys = map.items.map((p) => keyString(p, ctx.doc) ?? '');
     const branch = pickObjectBranch(fitting, keys);
     if (branch) return checkNode(branch, map, path, ctx, fallback);
-    const names = fitting.flatMap((b) => Object.keys(b.properties ?? {}));
+    // Name the keys that tell the branches apart (their required ones), each once.
+    const names = [...new Set(fitting.flatMap((b) => b.required ?? Object.keys(b.properties ?? {})))];
     const first = map.items[0];
     const firstKey = keys[0];
     if (first && firstKey !== undefined) {

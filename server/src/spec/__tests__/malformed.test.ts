@@ -185,6 +185,13 @@ const cases: Case[] = [
     message: /^bad expression: /,
   },
   {
+    name: 'an expression starting with a backtick, unquoted',
+    text: edit(BASE, ['expr: "`Body Mass (g)` / 1000"', 'expr: `Body Mass (g)` / 1000']),
+    at: [14, 13],
+    field: 'transforms[1].derive.expr',
+    message: /^YAML syntax error: plain value cannot start with reserved character `; put the value in quotes$/,
+  },
+  {
     name: 'a layer referring to a parameter the candidate lacks',
     text: edit(BASE, ['units: $units', 'units: $unit']),
     at: [27, 25],
