@@ -4,7 +4,7 @@ module.exports = {
   roots: ['<rootDir>/server/src', '<rootDir>/kernel/src'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: { module: 'commonjs', target: 'ES2022', esModuleInterop: true, resolveJsonModule: true } }],
+    '^.+\\.ts$': ['ts-jest', { tsconfig: { isolatedModules: true, module: 'commonjs', target: 'ES2022', esModuleInterop: true, resolveJsonModule: true } }],
   },
   moduleNameMapper: { '^@stratum/proto$': '<rootDir>/proto/src/index.ts' },
   testTimeout: 120000,

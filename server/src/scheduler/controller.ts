@@ -28,6 +28,7 @@ import type { Logger } from '../util/log';
 import type { EventHub } from './events';
 import { shouldStop, type EarlyStoppingPolicy } from './early-stopping';
 import { addResources, NO_RESOURCES, pickTrial, type PlacementWorker } from './placement';
+import { splitBaseline } from './baseline';
 import { finalizeRun } from './finalize';
 
 export interface Clock {
@@ -270,10 +271,14 @@ export class Scheduler {
     }
     const now = this.d.clock.now();
     if (input.ok) {
+      const { model, baseline } = splitBaseline(input.metrics);
+      if (Object.keys(baseline).length > 0 && this.d.runs.runRow(t.run_id)?.baseline_json === '{}') {
+        this.d.runs.updateRun(t.run_id, { baseline_json: JSON.stringify(baseline) });
+      }
       this.d.runs.updateTrial(t.id, {
         state: State.SUCCEEDED,
         state_reason: t.stop_requested ? t.state_reason : input.note,
-        metrics_json: JSON.stringify(input.metrics),
+        metrics_json: JSON.stringify(model),
         progress: 1,
         finished_at: now,
         lease_id: '',

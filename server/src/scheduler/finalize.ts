@@ -10,22 +10,6 @@ import type { ModelRepo } from '../store/models';
 import type { RunRepo, RunRow, TrialRow } from '../store/runs';
 import { selectBest, type SelectionRule } from './selection';
 
-/** Metrics a trial reports about the trivial baseline travel with this prefix. */
-export const BASELINE_PREFIX = 'baseline_';
-
-export function splitBaseline(metrics: Record<string, number>): {
-  model: Record<string, number>;
-  baseline: Record<string, number>;
-} {
-  const model: Record<string, number> = {};
-  const baseline: Record<string, number> = {};
-  for (const [k, v] of Object.entries(metrics)) {
-    if (k.startsWith(BASELINE_PREFIX)) baseline[k.slice(BASELINE_PREFIX.length)] = v;
-    else model[k] = v;
-  }
-  return { model, baseline };
-}
-
 export function selectionRuleOf(spec: PipelineSpec, goal: 'maximize' | 'minimize'): SelectionRule {
   const c = spec.selection.constraints;
   return {
@@ -46,7 +30,7 @@ export function finalizeRun(
   const rule = selectionRuleOf(spec, run.goal as 'maximize' | 'minimize');
   const succeeded = trials.filter((t) => t.state === State.SUCCEEDED);
   const { bestId, excluded } = selectBest(
-    succeeded.map((t) => ({ id: t.id, metrics: splitBaseline(JSON.parse(t.metrics_json)).model, modelSizeBytes: t.model_size })),
+    succeeded.map((t) => ({ id: t.id, metrics: JSON.parse(t.metrics_json) as Record<string, number>, modelSizeBytes: t.model_size })),
     rule,
   );
   deps.runs.transaction(() => {
@@ -61,14 +45,13 @@ export function finalizeRun(
       deps.runs.updateRun(run.id, { state: State.FAILED, state_reason: reason, finished_at: deps.now });
       return;
     }
-    const { model, baseline } = splitBaseline(JSON.parse(best.metrics_json) as Record<string, number>);
     const version = deps.models.register(
       {
         name: run.name,
         format: best.model_format,
         digest: best.model_digest,
         size: best.model_size,
-        metrics: model,
+        metrics: JSON.parse(best.metrics_json) as Record<string, number>,
         lineage: {
           runId: run.id,
           trialId: best.id,
@@ -91,7 +74,6 @@ export function finalizeRun(
       best_trial_id: best.id,
       model_name: run.name,
       model_version: version,
-      baseline_json: JSON.stringify(baseline),
     });
   });
 }

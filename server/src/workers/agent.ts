@@ -84,7 +84,8 @@ export class WorkerAgent {
             gpus: this.o.resources.gpus,
           },
           labels: this.o.labels ?? {},
-          versions: { node: process.versions.node, ...this.o.versions },
+          // The pid lets operators (and the fault tests) find the process behind a worker.
+          versions: { node: process.versions.node, pid: String(process.pid), ...this.o.versions },
           trainers: [...this.o.trainers],
           previousId: this.workerId,
         });

@@ -5,7 +5,7 @@
  * Holdout: train on the train rows, score on the test rows. k-fold: score each fold, report
  * the mean, then train the delivered model on all rows.
  */
-import { BASELINE_PREFIX } from '../scheduler/finalize';
+import { BASELINE_PREFIX } from '../scheduler/baseline';
 import { parseSpec } from '../spec';
 import type { PipelineSpec } from '../spec/schema';
 import { prepareFolds, type Dataset, type Preprocessor } from '../data/prepare';
