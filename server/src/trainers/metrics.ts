@@ -151,6 +151,6 @@ export function baselineMetrics(
 /** Share of each class in `y` (k entries, summing to 1). */
 export function classFrequencies(y: ArrayLike<number>, k: number): number[] {
   const counts = new Array<number>(k).fill(0);
-  for (let i = 0; i < y.length; i++) counts[y[i]!]! += 1 / y.length;
-  return counts;
+  for (let i = 0; i < y.length; i++) counts[y[i]!]!++;
+  return counts.map((c) => c / y.length);
 }

@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { patchWasmKernels } from './tfjs-kernels';
 
 export type TfjsBackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -36,7 +37,9 @@ const starters: Record<TfjsBackendName, () => Promise<boolean>> = {
   wasm: async () => {
     // In Node the wasm loader reads the binaries from the file system under this prefix.
     setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
-    return trySet('wasm');
+    if (!(await trySet('wasm'))) return false;
+    patchWasmKernels();
+    return true;
   },
   cpu: () => trySet('cpu'),
 };
