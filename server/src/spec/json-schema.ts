@@ -19,6 +19,11 @@ export function pipelineJsonSchema(): Record<string, Json> {
     $defs[String($id)] = convert(rest, ids);
   }
   const { $id, title, ...root } = toJson(PipelineSpec) as Record<string, Json>;
+  const body = convert(root, ids) as Record<string, Json> & { properties: Record<string, Record<string, Json>> };
+  for (const [key, description] of Object.entries(FIELD_DESCRIPTIONS)) {
+    const prop = body.properties[key];
+    if (prop && prop.description === undefined) body.properties[key] = { description, ...prop };
+  }
   return {
     $schema: DRAFT,
     $id: $id ?? null,
@@ -26,10 +31,30 @@ export function pipelineJsonSchema(): Record<string, Json> {
     description:
       'A Stratum pipeline: the data, the candidate models and their search spaces, how the best model is chosen, ' +
       'and optionally how it is deployed. Fields with a default may be left out.',
-    ...(convert(root, ids) as Record<string, Json>),
+    ...body,
     $defs,
   };
 }
+
+/** Editor hover text for the top-level fields (schema.ts describes the nested ones). */
+const FIELD_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  apiVersion: 'Version of the pipeline language: stratum/v1.',
+  kind: 'Always Pipeline.',
+  metadata: 'Name (a DNS label), description and labels of the pipeline.',
+  data: 'Where the data set comes from.',
+  target: 'The column to predict.',
+  features: 'Columns used as inputs (after transforms); all other columns when absent.',
+  transforms: 'Steps applied in order before training; each item has exactly one key.',
+  split: 'How rows are split for evaluation: a holdout fraction or k folds.',
+  task: 'classification or regression.',
+  models: 'Candidate models: a trainer from the catalog, its hyper-parameter search space, layers (tfjs).',
+  search: 'How search spaces become trials: grid (default) or random, with an optional cap.',
+  selection: 'The metric that picks the best trial, its goal (from the metric by default) and constraints.',
+  resources: 'Resources each trial needs (a candidate may override them).',
+  earlyStopping: 'Stops unpromising trials of trainers that report per-epoch metrics.',
+  seed: 'Seed for splits, sampling and training; the same seed gives the same run.',
+  deploy: 'Where and how the chosen model is served.',
+};
 
 /** The document as the committed file holds it. */
 export function pipelineJsonSchemaText(): string {
@@ -49,6 +74,8 @@ function convert(node: Json, ids: ReadonlySet<string>): Json {
   if (Array.isArray(node)) return node.map((n) => convert(n, ids));
   if (node === null || typeof node !== 'object') return node;
   const out: Record<string, Json> = {};
+  // A referenced schema also used inline becomes a reference: one $id, defined once.
+  if (typeof node.$id === 'string' && ids.has(node.$id)) return { $ref: `#/$defs/${node.$id}` };
   for (const [k, v] of Object.entries(node)) out[k] = convert(v, ids);
   if (typeof out.$ref === 'string' && ids.has(out.$ref)) out.$ref = `#/$defs/${out.$ref}`;
   if (Array.isArray(out.items)) {

@@ -22,7 +22,9 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     return { diagnostics: [{ file, line: 1, column: 1, field: '', message, suggestion: '' }] };
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  // logLevel 'error': yaml would print process warnings (e.g. for mapping keys), which the
+  // structural check reports properly instead.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   const source = new SpecSource(file, text, doc, lines);
   const lineSeen = new Set<number>();
   for (const error of doc.errors) {
