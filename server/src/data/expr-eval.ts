@@ -177,7 +177,14 @@ function call(node: Extract<ExprNode, { type: 'call' }>, frame: Frame): Vec {
     case 'max': {
       const xs = nums();
       const pick = node.fn === 'min' ? Math.min : Math.max;
-      return { kind: 'number', at: (i) => pick(...xs.map((x) => x(i))) };
+      return {
+        kind: 'number',
+        at: (i) => {
+          let m = xs[0]!(i);
+          for (let k = 1; k < xs.length; k++) m = pick(m, xs[k]!(i)); // NaN wins: missing propagates
+          return m;
+        },
+      };
     }
     case 'isnull': {
       const v = vecs[0]!;

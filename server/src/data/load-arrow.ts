@@ -15,7 +15,7 @@ import type { Column, Frame } from './types';
 
 /** The slice of parquet-wasm's node build we use; its own typings are unreachable with node10 resolution. */
 interface ParquetWasm {
-  readParquet(bytes: Uint8Array, options?: { limit?: number }): { intoIPCStream(): Uint8Array };
+  readParquet(bytes: Uint8Array, options?: { limit?: number; batchSize?: number }): { intoIPCStream(): Uint8Array };
 }
 
 let parquetWasm: ParquetWasm | undefined;
@@ -26,7 +26,11 @@ function parquet(): ParquetWasm {
   return parquetWasm;
 }
 
-type Kind = 'fixed' | 'bigint' | 'generic' | 'string';
+/** How a column is read: raw typed arrays where the layout allows it (fast), else value by value. */
+type Kind = 'fixed' | 'bigint' | 'timestamp' | 'generic' | 'string';
+
+/** Milliseconds per unit of TimeUnit SECOND, MILLISECOND, MICROSECOND, NANOSECOND. */
+const MS_PER_UNIT = [1000, 1, 1e-3, 1e-6];
 
 function kindOf(type: DataType): Kind | undefined {
   if (DataType.isDictionary(type)) {
@@ -37,8 +41,8 @@ function kindOf(type: DataType): Kind | undefined {
   if (DataType.isUtf8(type) || DataType.isLargeUtf8(type) || type.typeId === Type.Utf8View) return 'string';
   if (DataType.isInt(type)) return type.bitWidth === 64 ? 'bigint' : 'fixed';
   if (DataType.isFloat(type)) return type.precision === 0 ? 'generic' : 'fixed'; // float16 needs decoding
-  if (DataType.isBool(type) || DataType.isDate(type) || DataType.isTimestamp(type) || DataType.isTime(type))
-    return 'generic';
+  if (DataType.isTimestamp(type)) return 'timestamp';
+  if (DataType.isBool(type) || DataType.isDate(type) || DataType.isTime(type)) return 'generic';
   if (DataType.isDuration(type) || DataType.isNull(type)) return 'generic';
   return undefined;
 }
@@ -63,18 +67,21 @@ function convert(vector: Vector, name: string, source: string): Column {
   const n = vector.length;
   if (kind === 'string') {
     const out: (string | null)[] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const v: unknown = vector.get(i);
-      out[i] = v === null || v === undefined ? null : String(v);
-    }
+    let i = 0;
+    for (const v of vector as Iterable<unknown>) out[i++] = v === null || v === undefined ? null : String(v);
     return { kind: 'string', values: out };
   }
   let values: Float64Array;
   if (kind === 'fixed') values = Float64Array.from(vector.toArray() as ArrayLike<number>);
   else if (kind === 'bigint') values = Float64Array.from(vector.toArray() as BigInt64Array, Number);
-  else {
+  else if (kind === 'timestamp') {
+    // toArray() gives the raw 64-bit counts in the column's unit; get() would box each value.
+    const scale = MS_PER_UNIT[(vector.type as { unit: number }).unit]!;
+    values = Float64Array.from(vector.toArray() as BigInt64Array, (v) => Number(v) * scale);
+  } else {
     values = new Float64Array(n);
-    for (let i = 0; i < n; i++) values[i] = toNumber(vector.get(i));
+    let i = 0;
+    for (const v of vector as Iterable<unknown>) values[i++] = toNumber(v);
   }
   // toArray() copies raw slots, so null slots hold arbitrary values: mark them missing.
   if (vector.nullCount > 0) for (let i = 0; i < n; i++) if (!vector.isValid(i)) values[i] = NaN;
@@ -113,8 +120,9 @@ export function parseArrow(bytes: Uint8Array, source: string, limit?: number): F
 export function parseParquet(bytes: Uint8Array, source: string, limit?: number): Frame {
   let ipc: Uint8Array;
   try {
+    // Large batches: the default of 1024 rows makes reading ~10x slower (flights-3m: 6 s vs 0.6 s).
     ipc = parquet()
-      .readParquet(bytes, limit !== undefined ? { limit } : undefined)
+      .readParquet(bytes, { batchSize: 65536, ...(limit !== undefined ? { limit } : {}) })
       .intoIPCStream();
   } catch (e) {
     throw new DataError('load', `${source}: cannot read Parquet: ${e instanceof Error ? e.message : String(e)}`, {

@@ -54,6 +54,8 @@ export interface TransformOptions {
 
 /** Past this many categories one-hot encoding is almost surely a mistake (an id or a name column). */
 export const MAX_CATEGORIES = 1000;
+/** Dense one-hot output past this many cells (2 GiB of doubles) would exhaust a worker's memory. */
+export const MAX_ONE_HOT_CELLS = 2 ** 28;
 
 const label = (step: number, kind: string): string => `transforms[${step}] (${kind})`;
 
@@ -179,6 +181,14 @@ function fitStep(spec: TransformSpec, step: number, frame: Frame, target: string
           step,
           'oneHot',
           `column "${name}" has ${cats.length} distinct values (limit ${MAX_CATEGORIES}); it looks like an identifier, not a category`,
+          name,
+        );
+      }
+      if (cats.length * frame.rows > MAX_ONE_HOT_CELLS) {
+        throw fail(
+          step,
+          'oneHot',
+          `column "${name}" would expand to ${cats.length} columns × ${frame.rows} rows, more than ${MAX_ONE_HOT_CELLS} values; set data.limit or encode fewer categories`,
           name,
         );
       }

@@ -75,6 +75,17 @@ describe('oneHot', () => {
     expect(plain(served)).toEqual({ a: [1, 2], b: [3, 4], 'c=x': [0, 0], 'c=y': [0, 1] });
   });
 
+  test('identifier-like and oversized encodings are refused before allocating', () => {
+    const ids = frameOf({ id: Array.from({ length: 1001 }, (_, i) => `n${i}`) });
+    expect(thrown(() => fitTransforms(ids, [{ oneHot: { columns: ['id'] } }])).message).toBe(
+      'transforms[0] (oneHot): column "id" has 1001 distinct values (limit 1000); it looks like an identifier, not a category',
+    );
+    const big = frameOf({ c: Array.from({ length: 300000 }, (_, i) => `c${i % 1000}`) });
+    expect(thrown(() => fitTransforms(big, [{ oneHot: { columns: ['c'] } }])).message).toMatch(
+      /column "c" would expand to 1000 columns × 300000 rows, more than 268435456 values; set data.limit/,
+    );
+  });
+
   test('number columns use their printed values, sorted numerically', () => {
     const { frame } = fitTransforms(frameOf({ n: [8, 4, 10, 4] }), [{ oneHot: { columns: ['n'] } }]);
     expect(frame.names).toEqual(['n=4', 'n=8', 'n=10']);
