@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { EpochDecision } from '../trainers/types';
 import { builtinTrainers, createTrainerRegistry } from '../trainers/registry';
 import type { Frame } from '../data/types';
+import type { LoadedSpec } from '../spec';
 import { runTrial, type TrialInput, type TrialOutput } from './runner';
 
 export interface ExecutorHooks {
@@ -45,11 +46,12 @@ async function readPath(paths: Readonly<Record<string, string>>, digest: string)
 export class InProcessExecutor implements TrialExecutor {
   private readonly trainers = createTrainerRegistry(builtinTrainers());
   private readonly frameCache = new Map<string, Frame>();
+  private readonly specCache = new Map<string, LoadedSpec>();
 
   async run(input: ExecutorInput, hooks: ExecutorHooks, signal: AbortSignal): Promise<TrialOutput> {
     return runTrial(
       { ...input, readArtifact: (d) => readPath(input.dataPaths, d) },
-      { trainers: this.trainers, frameCache: this.frameCache },
+      { trainers: this.trainers, frameCache: this.frameCache, specCache: this.specCache },
       {
         signal,
         onEpoch: async (epoch, progress, metrics): Promise<EpochDecision> => {

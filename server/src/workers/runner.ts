@@ -6,7 +6,7 @@
  * the mean, then train the delivered model on all rows.
  */
 import { BASELINE_PREFIX } from '../scheduler/baseline';
-import { parseSpec } from '../spec';
+import { parseSpec, type LoadedSpec } from '../spec';
 import type { PipelineSpec } from '../spec/schema';
 import { prepareFolds, type Dataset, type Preprocessor } from '../data/prepare';
 import { inferFormat, loadFrame } from '../data/load';
@@ -59,6 +59,8 @@ export interface RunnerDeps {
   readonly trainers: TrainerRegistry;
   /** Frames by data digest, kept across trials in one executor process. */
   readonly frameCache?: Map<string, Frame>;
+  /** Parsed specs by their text: the trials of a run share one spec. */
+  readonly specCache?: Map<string, LoadedSpec>;
 }
 
 function epochsOf(params: Readonly<Record<string, unknown>>): number {
@@ -67,7 +69,7 @@ function epochsOf(params: Readonly<Record<string, unknown>>): number {
 }
 
 export async function runTrial(input: TrialInput, deps: RunnerDeps, hooks: TrialHooks = {}): Promise<TrialOutput> {
-  const { spec } = parseSpec(input.specYaml, input.specFile);
+  const { spec } = cachedSpec(input, deps);
   const frame = await loadData(spec, input, deps);
   const prepared = prepareFolds(frame, spec);
   const plugin = deps.trainers.get(input.trainer);
@@ -132,6 +134,18 @@ export async function runTrial(input: TrialInput, deps: RunnerDeps, hooks: Trial
     backend: artifact.backend,
     note: stopped,
   };
+}
+
+function cachedSpec(input: TrialInput, deps: RunnerDeps): LoadedSpec {
+  const hit = deps.specCache?.get(input.specYaml);
+  if (hit) return hit;
+  const loaded = parseSpec(input.specYaml, input.specFile);
+  if (deps.specCache) {
+    // A long-lived executor sees many runs: keep only the recent specs.
+    if (deps.specCache.size >= 16) deps.specCache.delete(deps.specCache.keys().next().value!);
+    deps.specCache.set(input.specYaml, loaded);
+  }
+  return loaded;
 }
 
 async function loadData(spec: PipelineSpec, input: TrialInput, deps: RunnerDeps): Promise<Frame> {
