@@ -33,7 +33,9 @@ export const TRAINERS: readonly TrainerInfo[] = [
         epochs: Type.Integer({ minimum: 1, maximum: 10000, default: 50 }),
         batchSize: Type.Integer({ minimum: 1, maximum: 65536, default: 32 }),
         learningRate: Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 0.01 }),
-        optimizer: Type.Union([Type.Literal('adam'), Type.Literal('sgd'), Type.Literal('rmsprop')], { default: 'adam' }),
+        optimizer: Type.Union([Type.Literal('adam'), Type.Literal('sgd'), Type.Literal('rmsprop')], {
+          default: 'adam',
+        }),
         validationSplit: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.1 }),
       },
       // Extra keys are allowed: layer stacks refer to them as `$name`.

@@ -18,7 +18,9 @@ export interface InputShape {
 export function checkInput(trainer: string, input: TrainInput): InputShape {
   const info = trainerInfo(trainer);
   if (info && !info.tasks.includes(input.task)) {
-    throw new TrainerError(trainer, `does not handle ${input.task} (only ${info.tasks.join(', ')})`, { code: 'INVALID_INPUT' });
+    throw new TrainerError(trainer, `does not handle ${input.task} (only ${info.tasks.join(', ')})`, {
+      code: 'INVALID_INPUT',
+    });
   }
   const rows = input.x.length;
   if (rows === 0) throw new TrainerError(trainer, 'no training rows', { code: 'INVALID_INPUT' });
@@ -28,13 +30,16 @@ export function checkInput(trainer: string, input: TrainInput): InputShape {
   const features = input.x[0]!.length;
   input.x.forEach((row, i) => {
     if (row.length !== features) {
-      throw new TrainerError(trainer, `row ${i} has ${row.length} features, row 0 has ${features}`, { code: 'INVALID_INPUT' });
+      throw new TrainerError(trainer, `row ${i} has ${row.length} features, row 0 has ${features}`, {
+        code: 'INVALID_INPUT',
+      });
     }
     if (!row.every(Number.isFinite)) {
       throw new TrainerError(trainer, `row ${i} has a missing or infinite feature value`, { code: 'INVALID_INPUT' });
     }
   });
-  if (!input.y.every(Number.isFinite)) throw new TrainerError(trainer, 'y has a missing or infinite value', { code: 'INVALID_INPUT' });
+  if (!input.y.every(Number.isFinite))
+    throw new TrainerError(trainer, 'y has a missing or infinite value', { code: 'INVALID_INPUT' });
   if (input.task === 'regression') return { rows, features, nClasses: 0 };
   let max = 0;
   for (const label of input.y) {
@@ -72,7 +77,11 @@ export function checkFeatureCount(trainer: string, x: readonly Float64Array[], f
 }
 
 /** Reads a serialised model's envelope, checking it was written by this trainer. */
-export function readState<T extends { trainer: string; version: number }>(trainer: string, version: number, state: unknown): T {
+export function readState<T extends { trainer: string; version: number }>(
+  trainer: string,
+  version: number,
+  state: unknown,
+): T {
   const s = state as Partial<T> | null;
   if (typeof s !== 'object' || s === null || s.trainer !== trainer || s.version !== version) {
     throw new TrainerError(trainer, `not a saved ${trainer} model (version ${version})`, { code: 'INVALID_STATE' });

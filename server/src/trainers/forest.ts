@@ -108,7 +108,10 @@ export const randomForestTrainer: TrainerPlugin = {
           : RandomForestRegression.load(state.model as Parameters<typeof RandomForestRegression.load>[0]);
       return wrap(forest, state);
     } catch (err) {
-      throw new TrainerError(NAME, `cannot load model: ${(err as Error).message}`, { code: 'INVALID_STATE', cause: err });
+      throw new TrainerError(NAME, `cannot load model: ${(err as Error).message}`, {
+        code: 'INVALID_STATE',
+        cause: err,
+      });
     }
   },
 };

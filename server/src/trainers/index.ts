@@ -3,7 +3,14 @@ export * from './types';
 export * from './errors';
 export { TRAINERS, METRICS, trainerInfo, type Task, type TrainerInfo, type MetricName } from './catalog';
 export { resolveParams } from './params';
-export { evaluate, evaluateClassification, evaluateRegression, baselineMetrics, logloss, type Metrics } from './metrics';
+export {
+  evaluate,
+  evaluateClassification,
+  evaluateRegression,
+  baselineMetrics,
+  logloss,
+  type Metrics,
+} from './metrics';
 export { createTrainerRegistry, builtinTrainers, type TrainerRegistry } from './registry';
 export { tfjsBackend, type TfjsBackendName } from './tfjs-backend';
 export { tfjsTrainer } from './tfjs';

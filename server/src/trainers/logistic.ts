@@ -125,7 +125,15 @@ export const logisticRegressionTrainer: TrainerPlugin = {
     throwIfAborted(NAME, input.signal);
     const { mean, scale } = standardizer(input.x, features);
     const weights = await fit(scaled(input.x, mean, scale), input.y, nClasses, params, input.signal);
-    return wrap({ trainer: NAME, version: 1, features, nClasses, mean, scale, weights: weights.map((w) => Array.from(w)) });
+    return wrap({
+      trainer: NAME,
+      version: 1,
+      features,
+      nClasses,
+      mean,
+      scale,
+      weights: weights.map((w) => Array.from(w)),
+    });
   },
   async load(raw: unknown): Promise<TrainedModel> {
     return wrap(readState<LogisticState>(NAME, 1, raw));

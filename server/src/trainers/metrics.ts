@@ -73,7 +73,8 @@ export function evaluateClassification(
 }
 
 export function logloss(yTrue: ArrayLike<number>, proba: readonly ArrayLike<number>[]): number {
-  if (proba.length !== yTrue.length) throw new RangeError(`yTrue has ${yTrue.length} values, proba ${proba.length} rows`);
+  if (proba.length !== yTrue.length)
+    throw new RangeError(`yTrue has ${yTrue.length} values, proba ${proba.length} rows`);
   let sum = 0;
   for (let i = 0; i < yTrue.length; i++) {
     const p = proba[i]![yTrue[i]!] ?? 0;

@@ -8,7 +8,7 @@ import { trainerInfo } from './catalog';
 import { TrainerError } from './errors';
 
 function describe(value: unknown): string {
-  return typeof value === 'string' ? `"${value}"` : JSON.stringify(value) ?? String(value);
+  return typeof value === 'string' ? `"${value}"` : (JSON.stringify(value) ?? String(value));
 }
 
 /** TypeBox says "Expected union value" for a bad choice; name the choices instead. */
@@ -42,6 +42,10 @@ export function resolveParams<T extends object = Record<string, unknown>>(
     problems.push({ param, text });
   }
   const first = problems[0];
-  if (first) throw new TrainerError(trainer, problems.map((p) => p.text).join('; '), { code: 'INVALID_PARAM', param: first.param });
+  if (first)
+    throw new TrainerError(trainer, problems.map((p) => p.text).join('; '), {
+      code: 'INVALID_PARAM',
+      param: first.param,
+    });
   return resolved as T;
 }

@@ -21,7 +21,14 @@ export interface TrainerRegistry {
 
 /** Every built-in plugin, one per catalog entry. */
 export function builtinTrainers(): TrainerPlugin[] {
-  return [tfjsTrainer, randomForestTrainer, decisionTreeTrainer, logisticRegressionTrainer, linearRegressionTrainer, syntheticTrainer];
+  return [
+    tfjsTrainer,
+    randomForestTrainer,
+    decisionTreeTrainer,
+    logisticRegressionTrainer,
+    linearRegressionTrainer,
+    syntheticTrainer,
+  ];
 }
 
 export function createTrainerRegistry(plugins: readonly TrainerPlugin[] = builtinTrainers()): TrainerRegistry {
@@ -36,7 +43,8 @@ export function createTrainerRegistry(plugins: readonly TrainerPlugin[] = builti
   return {
     get(name) {
       const plugin = byName.get(name);
-      if (!plugin) throw new TrainerError(name, `unknown trainer (known: ${names().join(', ')})`, { code: 'UNKNOWN_TRAINER' });
+      if (!plugin)
+        throw new TrainerError(name, `unknown trainer (known: ${names().join(', ')})`, { code: 'UNKNOWN_TRAINER' });
       return plugin;
     },
     has: (name) => byName.has(name),

@@ -13,9 +13,9 @@ import { patchWasmKernels } from './tfjs-kernels';
 export type TfjsBackendName = 'tensorflow' | 'wasm' | 'cpu';
 
 /** Loads an optional package by a computed name so neither tsc nor bundlers insist it exists. */
-function optionalRequire(name: string): boolean {
+async function optionalImport(name: string): Promise<boolean> {
   try {
-    require(name);
+    await import(name);
     return true;
   } catch {
     return false;
@@ -33,7 +33,8 @@ async function trySet(name: string): Promise<boolean> {
 const starters: Record<TfjsBackendName, () => Promise<boolean>> = {
   // Requiring either package registers the 'tensorflow' backend with the shared tfjs-core.
   tensorflow: async () =>
-    (optionalRequire('@tensorflow/tfjs-node-gpu') || optionalRequire('@tensorflow/tfjs-node')) && trySet('tensorflow'),
+    ((await optionalImport('@tensorflow/tfjs-node-gpu')) || (await optionalImport('@tensorflow/tfjs-node'))) &&
+    trySet('tensorflow'),
   wasm: async () => {
     // In Node the wasm loader reads the binaries from the file system under this prefix.
     setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);

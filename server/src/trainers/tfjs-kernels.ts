@@ -92,7 +92,9 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInf
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   const a = attrs as unknown as Attrs & { dataFormat: string };
   if (a.dataFormat !== 'NHWC' || (a.pad !== 'same' && a.pad !== 'valid')) {
-    throw new Error(`Conv2DBackpropFilter on wasm supports NHWC with 'same' or 'valid' padding, got ${a.dataFormat}, ${String(a.pad)}`);
+    throw new Error(
+      `Conv2DBackpropFilter on wasm supports NHWC with 'same' or 'valid' padding, got ${a.dataFormat}, ${String(a.pad)}`,
+    );
   }
   const strides: [number, number] = typeof a.strides === 'number' ? [a.strides, a.strides] : a.strides;
   const b = backend as tf.KernelBackend;

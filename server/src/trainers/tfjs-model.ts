@@ -58,18 +58,28 @@ function resolveValue(value: unknown, params: Readonly<Args>, where: string, key
     });
   }
   if (!['number', 'string', 'boolean'].includes(typeof resolved)) {
-    throw new TrainerError(NAME, `${where}: param "${name}" must be a number, string or boolean`, { code: 'INVALID_PARAM', param: name });
+    throw new TrainerError(NAME, `${where}: param "${name}" must be a number, string or boolean`, {
+      code: 'INVALID_PARAM',
+      param: name,
+    });
   }
   return resolved;
 }
 
 /** One spec layer's tfjs args: `$refs` resolved, initializers seeded, dropout seeded. */
-export function layerArgs(kind: LayerKind, spec: Readonly<Args>, params: Readonly<Args>, seed: number, index: number): Args {
+export function layerArgs(
+  kind: LayerKind,
+  spec: Readonly<Args>,
+  params: Readonly<Args>,
+  seed: number,
+  index: number,
+): Args {
   const where = `layer ${index} (${kind})`;
   const args: Args = {};
   for (const [key, value] of Object.entries(spec)) {
     const resolved = resolveValue(value, params, where, key);
-    const seeded = key.endsWith('Initializer') && typeof resolved === 'string' ? SEEDED_INITIALIZERS[resolved] : undefined;
+    const seeded =
+      key.endsWith('Initializer') && typeof resolved === 'string' ? SEEDED_INITIALIZERS[resolved] : undefined;
     args[key] = seeded ? seeded(layerSeed(seed, `${index}:${key}`)) : resolved;
   }
   if (HAS_KERNEL.has(kind) && args.kernelInitializer === undefined) {
@@ -83,7 +93,9 @@ function splitSpec(spec: LayerSpec, index: number): [LayerKind, Args] {
   const entries = Object.entries(spec);
   const [kind, args] = entries[0] ?? [];
   if (entries.length !== 1 || kind === undefined || !(kind in FACTORIES)) {
-    throw new TrainerError(NAME, `layer ${index}: expected one of ${Object.keys(FACTORIES).join(', ')}`, { code: 'INVALID_INPUT' });
+    throw new TrainerError(NAME, `layer ${index}: expected one of ${Object.keys(FACTORIES).join(', ')}`, {
+      code: 'INVALID_INPUT',
+    });
   }
   return [kind as LayerKind, (args ?? {}) as Args];
 }
@@ -111,7 +123,12 @@ function endsWith(model: tf.Sequential, units: number, activation: string): bool
  * (regression), preceded by a flatten when the stack ends in a feature map, and skipped when
  * the stack already ends that way.
  */
-export function buildSequential(layers: readonly LayerSpec[], params: Readonly<Args>, shape: ModelShape, seed: number): tf.Sequential {
+export function buildSequential(
+  layers: readonly LayerSpec[],
+  params: Readonly<Args>,
+  shape: ModelShape,
+  seed: number,
+): tf.Sequential {
   const model = tf.sequential();
   const add = (kind: LayerKind, args: Args, index: number): void => {
     if (model.layers.length === 0 && args.inputShape === undefined && args.batchInputShape === undefined) {
@@ -121,7 +138,10 @@ export function buildSequential(layers: readonly LayerSpec[], params: Readonly<A
       model.add(FACTORIES[kind](args));
     } catch (err) {
       model.dispose();
-      throw new TrainerError(NAME, `layer ${index} (${kind}): ${(err as Error).message}`, { code: 'INVALID_INPUT', cause: err });
+      throw new TrainerError(NAME, `layer ${index} (${kind}): ${(err as Error).message}`, {
+        code: 'INVALID_INPUT',
+        cause: err,
+      });
     }
   };
   layers.forEach((spec, index) => {

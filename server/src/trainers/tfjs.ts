@@ -52,7 +52,11 @@ function featureTensor(x: readonly Float64Array[], index: readonly number[], fea
 
 /** One-hot rows (classification) or a [n, 1] column of targets (regression). */
 function targetTensor(y: Float64Array, index: readonly number[], task: Task, nClasses: number): tf.Tensor2D {
-  if (task === 'regression') return tf.tensor2d(Float32Array.from(index, (i) => y[i]!), [index.length, 1]);
+  if (task === 'regression')
+    return tf.tensor2d(
+      Float32Array.from(index, (i) => y[i]!),
+      [index.length, 1],
+    );
   const flat = new Float32Array(index.length * nClasses);
   index.forEach((row, i) => (flat[i * nClasses + y[row]!] = 1));
   return tf.tensor2d(flat, [index.length, nClasses]);
@@ -82,7 +86,12 @@ function reseedDropout(model: tf.Sequential, rng: Rng): void {
   }
 }
 
-const METRIC_NAMES: Record<string, string> = { loss: 'loss', val_loss: 'val_loss', acc: 'accuracy', val_acc: 'val_accuracy' };
+const METRIC_NAMES: Record<string, string> = {
+  loss: 'loss',
+  val_loss: 'val_loss',
+  acc: 'accuracy',
+  val_acc: 'val_accuracy',
+};
 
 function epochMetrics(history: tf.History, epoch: number): Record<string, number> {
   const out: Record<string, number> = {};
@@ -154,7 +163,11 @@ async function fitModel(model: tf.Sequential, input: TrainInput, params: TfjsPar
 function encodeWeights(model: tf.LayersModel): WeightState[] {
   return model.weights.map((w) => {
     const data = tf.tidy(() => w.read().dataSync() as Float32Array);
-    return { name: w.originalName, shape: w.shape.map((d) => d ?? 0), data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') };
+    return {
+      name: w.originalName,
+      shape: w.shape.map((d) => d ?? 0),
+      data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64'),
+    };
   });
 }
 
@@ -174,7 +187,11 @@ function wrap(model: tf.LayersModel, meta: Omit<TfjsState, 'topology' | 'weights
     checkFeatureCount(NAME, x, meta.features);
     if (x.length === 0) return new Float32Array(0);
     return tf.tidy(() => {
-      const input = featureTensor(x, Array.from(x, (_, i) => i), meta.features);
+      const input = featureTensor(
+        x,
+        Array.from(x, (_, i) => i),
+        meta.features,
+      );
       return (model.predict(input, { batchSize: 256 }) as tf.Tensor).dataSync() as Float32Array;
     });
   };
@@ -186,7 +203,8 @@ function wrap(model: tf.LayersModel, meta: Omit<TfjsState, 'topology' | 'weights
   return {
     trainer: NAME,
     backend,
-    predict: (x) => (meta.task === 'classification' ? Float64Array.from(proba(x), (p) => argmax(p)) : Float64Array.from(outputs(x))),
+    predict: (x) =>
+      meta.task === 'classification' ? Float64Array.from(proba(x), (p) => argmax(p)) : Float64Array.from(outputs(x)),
     ...(meta.task === 'classification' ? { predictProba: proba } : {}),
     toJSON() {
       state ??= { ...meta, topology: model.toJSON(null, false) as object, weights: encodeWeights(model) };
@@ -219,14 +237,20 @@ export const tfjsTrainer: TrainerPlugin = {
     try {
       model = await tf.models.modelFromJSON({ modelTopology: state.topology } as never);
     } catch (err) {
-      throw new TrainerError(NAME, `cannot rebuild the model: ${(err as Error).message}`, { code: 'INVALID_STATE', cause: err });
+      throw new TrainerError(NAME, `cannot rebuild the model: ${(err as Error).message}`, {
+        code: 'INVALID_STATE',
+        cause: err,
+      });
     }
     const tensors = decodeWeights(state.weights);
     try {
       model.setWeights(tensors);
     } catch (err) {
       model.dispose();
-      throw new TrainerError(NAME, `saved weights do not fit the model: ${(err as Error).message}`, { code: 'INVALID_STATE', cause: err });
+      throw new TrainerError(NAME, `saved weights do not fit the model: ${(err as Error).message}`, {
+        code: 'INVALID_STATE',
+        cause: err,
+      });
     } finally {
       tf.dispose(tensors);
     }

@@ -80,10 +80,15 @@ export const decisionTreeTrainer: TrainerPlugin = {
     const state = readState<TreeState>(NAME, 1, raw);
     try {
       const cart =
-        state.task === 'classification' ? DecisionTreeClassifier.load(state.model) : DecisionTreeRegression.load(state.model);
+        state.task === 'classification'
+          ? DecisionTreeClassifier.load(state.model)
+          : DecisionTreeRegression.load(state.model);
       return wrap(cart, state);
     } catch (err) {
-      throw new TrainerError(NAME, `cannot load model: ${(err as Error).message}`, { code: 'INVALID_STATE', cause: err });
+      throw new TrainerError(NAME, `cannot load model: ${(err as Error).message}`, {
+        code: 'INVALID_STATE',
+        cause: err,
+      });
     }
   },
 };

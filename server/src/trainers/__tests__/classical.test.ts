@@ -10,7 +10,15 @@ const penguinSplit = holdout(penguins(), 0.2, 7);
 const carSplit = holdout(cars(), 0.2, 7);
 
 function input(data: Data, task: TrainInput['task'], params: Record<string, unknown> = {}, seed = 42): TrainInput {
-  return { task, x: data.x, y: data.y, featureNames: [], ...(data.classes ? { classes: data.classes } : {}), params, seed };
+  return {
+    task,
+    x: data.x,
+    y: data.y,
+    featureNames: [],
+    ...(data.classes ? { classes: data.classes } : {}),
+    params,
+    seed,
+  };
 }
 
 const classifiers: [string, TrainerPlugin, Record<string, unknown>][] = [

@@ -15,7 +15,15 @@ describe('evaluateClassification', () => {
   });
 
   it('computes logloss from probabilities and clips zeros to a finite value', () => {
-    const m = evaluateClassification([0, 1], [0, 1], [[0.8, 0.2], [0.4, 0.6]], 2);
+    const m = evaluateClassification(
+      [0, 1],
+      [0, 1],
+      [
+        [0.8, 0.2],
+        [0.4, 0.6],
+      ],
+      2,
+    );
     expect(m.logloss).toBeCloseTo(-(Math.log(0.8) + Math.log(0.6)) / 2, 12);
     const confidentMiss = evaluateClassification([0], [1], [[0, 1]], 2);
     expect(confidentMiss.logloss).toBeCloseTo(-Math.log(1e-15), 6);

@@ -30,7 +30,9 @@ describe('synthetic trainer', () => {
   });
 
   it('predicts the training mean for regression', async () => {
-    const model = await syntheticTrainer.train(input({ task: 'regression', y: Float64Array.of(1, 2, 3, 4, 5), params: { durationMs: 0 } }));
+    const model = await syntheticTrainer.train(
+      input({ task: 'regression', y: Float64Array.of(1, 2, 3, 4, 5), params: { durationMs: 0 } }),
+    );
     expect(model.predict(x.slice(0, 2))).toEqual(Float64Array.of(3, 3));
     expect(model.predictProba).toBeUndefined();
   });
@@ -41,14 +43,19 @@ describe('synthetic trainer', () => {
     expect(syntheticCurve(1)(3)).toEqual(a(3));
     expect(syntheticCurve(2)(3)).not.toEqual(a(3));
     const seen: number[] = [];
-    await syntheticTrainer.train(input({ params: { durationMs: 0, epochs: 2 }, onEpoch: async (_e, m) => (seen.push(m.val_loss!), 'continue') }));
+    await syntheticTrainer.train(
+      input({ params: { durationMs: 0, epochs: 2 }, onEpoch: async (_e, m) => (seen.push(m.val_loss!), 'continue') }),
+    );
     expect(seen).toEqual([syntheticCurve(9)(1).val_loss, syntheticCurve(9)(2).val_loss]);
   });
 
   it('stops at the epoch onEpoch says', async () => {
     const epochs: number[] = [];
     await syntheticTrainer.train(
-      input({ params: { durationMs: 0, epochs: 10 }, onEpoch: async (e) => (epochs.push(e), e === 4 ? 'stop' : 'continue') }),
+      input({
+        params: { durationMs: 0, epochs: 10 },
+        onEpoch: async (e) => (epochs.push(e), e === 4 ? 'stop' : 'continue'),
+      }),
     );
     expect(epochs).toEqual([1, 2, 3, 4]);
   });
@@ -60,7 +67,9 @@ describe('synthetic trainer', () => {
       code: 'TRAINING_FAILED',
       message: 'synthetic: synthetic failure (attempt 1)',
     });
-    await expect(syntheticTrainer.train(input({ params, attempt: 2 }))).rejects.toThrow('synthetic failure (attempt 2)');
+    await expect(syntheticTrainer.train(input({ params, attempt: 2 }))).rejects.toThrow(
+      'synthetic failure (attempt 2)',
+    );
     await expect(syntheticTrainer.train(input({ params, attempt: 3 }))).resolves.toBeDefined();
     await expect(syntheticTrainer.train(input({ params }))).resolves.toBeDefined();
   });

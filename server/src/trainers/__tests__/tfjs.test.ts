@@ -34,16 +34,19 @@ interface SavedModel {
   weights: { name: string; shape: number[]; data: string }[];
 }
 
+/** wasm here (no tfjs-node installed), unless the suite is run with the backend forced. */
+const BACKEND = process.env.STRATUM_TFJS_BACKEND || 'wasm';
+
 describe('tfjs trainer', () => {
-  it('runs on the wasm backend here (no tfjs-node installed)', async () => {
-    expect(await tfjsBackend()).toBe('wasm');
+  it(`runs on the ${BACKEND} backend`, async () => {
+    expect(await tfjsBackend()).toBe(BACKEND);
   });
 
   it('trains an MLP to 0.9 holdout accuracy on penguins, deterministically, and round-trips through JSON', async () => {
     const a = await tfjsTrainer.train(input(train));
     const b = await tfjsTrainer.train(input(train));
     try {
-      expect(a.backend).toBe('wasm');
+      expect(a.backend).toBe(BACKEND);
       const predicted = a.predict(test.x);
       expect(accuracy(test.y, predicted)).toBeGreaterThanOrEqual(0.9);
       const proba = a.predictProba!(test.x);
@@ -95,7 +98,10 @@ describe('tfjs trainer', () => {
   it('reports no val_loss when validationSplit is 0', async () => {
     const keys: string[][] = [];
     const model = await tfjsTrainer.train(
-      input(train, { params: { epochs: 1, units: 4, validationSplit: 0 }, onEpoch: async (_e, m) => (keys.push(Object.keys(m)), 'continue') }),
+      input(train, {
+        params: { epochs: 1, units: 4, validationSplit: 0 },
+        onEpoch: async (_e, m) => (keys.push(Object.keys(m)), 'continue'),
+      }),
     );
     model.dispose!();
     expect(keys).toEqual([['loss', 'accuracy']]);
@@ -116,10 +122,14 @@ describe('tfjs trainer', () => {
       ),
     ).rejects.toMatchObject({ name: 'AbortError', trainer: 'tfjs' });
     const during = new AbortController();
-    const run = tfjsTrainer.train(input(train, { params: { epochs: 1, batchSize: 1, units: 16 }, signal: during.signal }));
+    const run = tfjsTrainer.train(
+      input(train, { params: { epochs: 1, batchSize: 1, units: 16 }, signal: during.signal }),
+    );
     setTimeout(() => during.abort(), 30);
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
-    await expect(tfjsTrainer.train(input(train, { signal: AbortSignal.abort() }))).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(tfjsTrainer.train(input(train, { signal: AbortSignal.abort() }))).rejects.toMatchObject({
+      name: 'AbortError',
+    });
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -140,7 +150,9 @@ describe('tfjs trainer', () => {
 
   it('beats the mean baseline on cars (regression head: dense(1) linear)', async () => {
     const split = holdout(cars(), 0.2, 7);
-    const model = await tfjsTrainer.train(input(split.train, { params: { epochs: 60, units: 16, learningRate: 0.05 } }));
+    const model = await tfjsTrainer.train(
+      input(split.train, { params: { epochs: 60, units: 16, learningRate: 0.05 } }),
+    );
     const metrics = evaluate('regression', split.test.y, model.predict(split.test.x));
     expect(metrics.rmse).toBeLessThan(0.7 * baselineMetrics('regression', split.train.y, split.test.y).rmse!);
     expect(model.predictProba).toBeUndefined();
@@ -175,7 +187,10 @@ describe('tfjs trainer', () => {
   });
 
   it('keeps a stack that already ends in a softmax over the classes', async () => {
-    const layers: LayerSpec[] = [{ dense: { units: 8, activation: 'tanh' } }, { dense: { units: 3, activation: 'softmax' } }];
+    const layers: LayerSpec[] = [
+      { dense: { units: 8, activation: 'tanh' } },
+      { dense: { units: 3, activation: 'softmax' } },
+    ];
     const model = await tfjsTrainer.train(input(train, { layers, params: { epochs: 1 } }));
     const saved = viaJson(model.toJSON()) as SavedModel;
     expect(saved.topology.config.layers).toHaveLength(2);
