@@ -58,3 +58,12 @@ step('npm packages', () => {
 step('build (proto codegen + TypeScript)', () => {
   run('npm', ['run', 'build', '--silent']);
 });
+
+step('python venv (.venv: JupyterLab, nbclient, test clients)', () => {
+  const py = join(root, '.venv', 'bin', 'python');
+  if (!existsSync(py)) run(process.env.PYTHON ?? 'python3', ['-m', 'venv', join(root, '.venv')]);
+  whenChanged('.venv/.stratum-requirements', ['requirements-dev.txt'], () => {
+    run(py, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--upgrade', 'pip']);
+    run(py, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', 'requirements-dev.txt']);
+  });
+});
