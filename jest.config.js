@@ -4,7 +4,18 @@ module.exports = {
   roots: ['<rootDir>/server/src', '<rootDir>/kernel/src'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: { isolatedModules: true, module: 'commonjs', target: 'ES2022', esModuleInterop: true, resolveJsonModule: true } }],
+    '^.+\\.ts$': [
+      'ts-jest',
+      {
+        tsconfig: {
+          isolatedModules: true,
+          module: 'commonjs',
+          target: 'ES2022',
+          esModuleInterop: true,
+          resolveJsonModule: true,
+        },
+      },
+    ],
   },
   moduleNameMapper: { '^@stratum/proto$': '<rootDir>/proto/src/index.ts' },
   testTimeout: 120000,

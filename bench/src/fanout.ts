@@ -65,10 +65,19 @@ async function runCase(c: Case, index: number): Promise<Outcome> {
   try {
     for (let i = 0; i < c.workers; i++) {
       workers.push(
-        spawn(process.execPath, [CLI, 'worker', '--join', cp.url, '--cpus', '1', '--memory', '1Gi', '--name', `bench-${i}`], {
-          env: { ...process.env, STRATUM_HOME: home, STRATUM_JOIN_TOKEN: cp.secrets.joinToken, STRATUM_LOG_LEVEL: 'warn' },
-          stdio: 'ignore',
-        }),
+        spawn(
+          process.execPath,
+          [CLI, 'worker', '--join', cp.url, '--cpus', '1', '--memory', '1Gi', '--name', `bench-${i}`],
+          {
+            env: {
+              ...process.env,
+              STRATUM_HOME: home,
+              STRATUM_JOIN_TOKEN: cp.secrets.joinToken,
+              STRATUM_LOG_LEVEL: 'warn',
+            },
+            stdio: 'ignore',
+          },
+        ),
       );
     }
     const client = createStratumClient({ url: cp.url, token: cp.secrets.apiToken });
@@ -88,7 +97,11 @@ async function runCase(c: Case, index: number): Promise<Outcome> {
     await follow(client, (await client.runs.submitRun({ specYaml: warm, specFile: 'warm.yaml', data })).run!.id);
 
     const t0 = Date.now();
-    const { run } = await client.runs.submitRun({ specYaml: spec(c, `fanout-${index}`), specFile: 'fanout.yaml', data });
+    const { run } = await client.runs.submitRun({
+      specYaml: spec(c, `fanout-${index}`),
+      specFile: 'fanout.yaml',
+      data,
+    });
     const done = await follow(client, run!.id);
     const makespanMs = Date.now() - t0;
     const idealMs = Math.ceil(c.trials / c.workers) * c.trialMs;
@@ -123,7 +136,8 @@ async function runCase(c: Case, index: number): Promise<Outcome> {
 async function follow(client: ReturnType<typeof createStratumClient>, runId: string) {
   for await (const e of client.runs.watchRun({ runId })) {
     if (e.run && [State.SUCCEEDED, State.FAILED, State.CANCELLED].includes(e.run.state)) {
-      if (e.run.state !== State.SUCCEEDED) throw new Error(`run ${runId} ended ${State[e.run.state]}: ${e.run.stateReason}`);
+      if (e.run.state !== State.SUCCEEDED)
+        throw new Error(`run ${runId} ended ${State[e.run.state]}: ${e.run.stateReason}`);
       return e.run;
     }
   }
@@ -182,4 +196,3 @@ void main().catch((e) => {
   console.error(e);
   process.exit(1);
 });
-

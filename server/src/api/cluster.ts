@@ -54,7 +54,10 @@ export function clusterRoutes(d: ClusterRoutesDeps): ServiceImpl<typeof ClusterS
         if (r.name && !name) name = r.name.slice(0, 200);
         size += r.data.byteLength;
         if (size > d.limits.maxUploadBytes) {
-          throw new ConnectError(`upload exceeds the limit of ${d.limits.maxUploadBytes} bytes`, Code.ResourceExhausted);
+          throw new ConnectError(
+            `upload exceeds the limit of ${d.limits.maxUploadBytes} bytes`,
+            Code.ResourceExhausted,
+          );
         }
         chunks.push(r.data);
       }

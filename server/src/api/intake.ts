@@ -11,7 +11,14 @@ import { frameColumns, inferFormat, loadFrame } from '../data/load';
 import type { ColumnInfo, DataFormat } from '../data/types';
 import type { EarlyStoppingPolicy } from '../scheduler/early-stopping';
 import type { SubmitInput } from '../scheduler/controller';
-import { checkSpec, defaultGoal, expandSearchSpace, parseQuantityMiB, type LoadedSpec, type SpecDiagnostic } from '../spec';
+import {
+  checkSpec,
+  defaultGoal,
+  expandSearchSpace,
+  parseQuantityMiB,
+  type LoadedSpec,
+  type SpecDiagnostic,
+} from '../spec';
 import type { ArtifactStore } from '../store/artifacts';
 import { diagnosticAt } from '../util/yaml-locate';
 
@@ -41,19 +48,28 @@ export async function intakeSpec(
   if (!first.spec) return { diagnostics: first.diagnostics.map(diag) };
   const spec = first.spec.spec;
   const source = spec.data.source;
-  const at = (field: string, message: string): Diagnostic => create(DiagnosticSchema, diagnosticAt(text, file, field, message));
+  const at = (field: string, message: string): Diagnostic =>
+    create(DiagnosticSchema, diagnosticAt(text, file, field, message));
   const format = (spec.data.format ?? inferFormat(source)) as DataFormat | undefined;
   if (!format) {
-    return { diagnostics: [at('data.source', `cannot tell the format of "${source}": set data.format (csv, json, arrow, parquet)`)] };
+    return {
+      diagnostics: [
+        at('data.source', `cannot tell the format of "${source}": set data.format (csv, json, arrow, parquet)`),
+      ],
+    };
   }
   const ref = data.find((d) => d.source === source);
   if (!ref) {
     return {
-      diagnostics: [at('data.source', `data "${source}" was not uploaded with the spec (the client uploads local files and URLs)`)],
+      diagnostics: [
+        at('data.source', `data "${source}" was not uploaded with the spec (the client uploads local files and URLs)`),
+      ],
     };
   }
   if (!deps.artifacts.has(ref.digest)) {
-    return { diagnostics: [at('data.source', `uploaded data ${ref.digest} for "${source}" is not in the artifact store`)] };
+    return {
+      diagnostics: [at('data.source', `uploaded data ${ref.digest} for "${source}" is not in the artifact store`)],
+    };
   }
   let columns = deps.columnCache.get(ref.digest);
   if (!columns) {
@@ -72,7 +88,10 @@ export async function intakeSpec(
   if (plans.length > deps.limits.maxTrialsPerRun) {
     return {
       diagnostics: [
-        at('search', `the search space expands to ${plans.length} trials, over the limit of ${deps.limits.maxTrialsPerRun} per run`),
+        at(
+          'search',
+          `the search space expands to ${plans.length} trials, over the limit of ${deps.limits.maxTrialsPerRun} per run`,
+        ),
       ],
     };
   }

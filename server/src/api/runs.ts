@@ -1,13 +1,7 @@
 /** RunService: thin handlers over intake (validation) and the scheduler. */
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
-import {
-  RunEvent_Kind,
-  RunEventSchema,
-  RunService,
-  ValidateSpecResponseSchema,
-  type RunEvent,
-} from '@stratum/proto';
+import { RunEvent_Kind, RunEventSchema, RunService, ValidateSpecResponseSchema, type RunEvent } from '@stratum/proto';
 
 import type { Scheduler } from '../scheduler/controller';
 import type { EventHub } from '../scheduler/events';

@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 import { ensureDir, ensureSecrets, type Secrets } from '../config/home';
-import { DEFAULT_SCHEDULER_OPTIONS, Scheduler, systemClock, type Clock, type SchedulerOptions } from '../scheduler/controller';
+import {
+  DEFAULT_SCHEDULER_OPTIONS,
+  Scheduler,
+  systemClock,
+  type Clock,
+  type SchedulerOptions,
+} from '../scheduler/controller';
 import { EventHub } from '../scheduler/events';
 import { STRATUM_VERSION } from '../scheduler/finalize';
 import { ArtifactStore } from '../store/artifacts';
@@ -103,7 +109,10 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
           limits,
         }),
       );
-      router.service(ClusterService, clusterRoutes({ scheduler, workers, artifacts, version: STRATUM_VERSION, limits }));
+      router.service(
+        ClusterService,
+        clusterRoutes({ scheduler, workers, artifacts, version: STRATUM_VERSION, limits }),
+      );
       router.service(ModelService, modelRoutes({ models, artifacts }));
     },
     fallback(req, res) {

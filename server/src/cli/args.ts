@@ -102,7 +102,11 @@ function convert(cmd: string, flag: string, spec: FlagSpec, raw: string): FlagVa
     if (raw === 'false') return false;
     throw new UsageError(`--${flag} expects true or false, got "${raw}"`, cmd);
   }
-  if (spec.type === 'list') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (spec.type === 'list')
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   return raw;
 }
 
@@ -111,7 +115,14 @@ export function parseCommand(argv: readonly string[], commands: readonly Command
   if (!name) throw new UsageError(`no command given; commands: ${commands.map((c) => c.name).join(', ')}`);
   const spec = commands.find((c) => c.name === name);
   if (!spec) {
-    throw new UsageError(`unknown command "${name}"${hint(nearest(name, commands.map((c) => c.name)))}`);
+    throw new UsageError(
+      `unknown command "${name}"${hint(
+        nearest(
+          name,
+          commands.map((c) => c.name),
+        ),
+      )}`,
+    );
   }
   const args: string[] = [];
   const flags: Record<string, FlagValue> = {};
@@ -129,7 +140,10 @@ export function parseCommand(argv: readonly string[], commands: readonly Command
     const key = tok.slice(2, eq === -1 ? undefined : eq);
     const fs = spec.flags[key];
     if (!fs) {
-      throw new UsageError(`unknown flag --${key} for ${name}${hint(nearest(key, Object.keys(spec.flags)), '--')}`, name);
+      throw new UsageError(
+        `unknown flag --${key} for ${name}${hint(nearest(key, Object.keys(spec.flags)), '--')}`,
+        name,
+      );
     }
     if (key in flags) throw new UsageError(`--${key} given twice`, name);
     let raw: string | undefined = eq === -1 ? undefined : tok.slice(eq + 1);
@@ -148,7 +162,10 @@ export function parseCommand(argv: readonly string[], commands: readonly Command
     throw new UsageError(`${name} needs ${required.map((a) => a.name).join(' ')}`, name);
   }
   if (args.length > spec.args.length) {
-    throw new UsageError(`${name} takes at most ${spec.args.length} argument(s), got ${args.length}: ${args.join(' ')}`, name);
+    throw new UsageError(
+      `${name} takes at most ${spec.args.length} argument(s), got ${args.length}: ${args.join(' ')}`,
+      name,
+    );
   }
   return { command: name, args, flags };
 }

@@ -31,7 +31,9 @@ export interface Io {
 
 /** Raised when the spec has problems: the CLI prints them and exits 2. */
 export class SpecProblems extends Error {
-  constructor(readonly diagnostics: readonly Pick<Diagnostic, 'file' | 'line' | 'column' | 'field' | 'message' | 'suggestion'>[]) {
+  constructor(
+    readonly diagnostics: readonly Pick<Diagnostic, 'file' | 'line' | 'column' | 'field' | 'message' | 'suggestion'>[],
+  ) {
     super(diagnostics.map((d) => formatDiagnostic(d)).join('\n'));
     this.name = 'SpecProblems';
   }
@@ -173,7 +175,15 @@ async function follow(client: StratumClient, runId: string, live: boolean, io: I
 
 export async function runs(flags: Flags, io: Io): Promise<number> {
   const r = await clientFor(flags).runs.listRuns({ limit: Number(flags.limit ?? 20) });
-  io.out(flags.json ? JSON.stringify(r.runs.map((x) => toJson(RunSchema, x)), null, 2) : runsTable(r.runs));
+  io.out(
+    flags.json
+      ? JSON.stringify(
+          r.runs.map((x) => toJson(RunSchema, x)),
+          null,
+          2,
+        )
+      : runsTable(r.runs),
+  );
   return 0;
 }
 
@@ -191,7 +201,15 @@ export async function workers(flags: Flags, io: Io): Promise<number> {
 
 export async function models(args: readonly string[], flags: Flags, io: Io): Promise<number> {
   const r = await clientFor(flags).models.listModels({ name: args[0] ?? '' });
-  io.out(flags.json ? JSON.stringify(r.models.map((m) => toJson(ModelSchema, m)), null, 2) : modelsTable(r.models));
+  io.out(
+    flags.json
+      ? JSON.stringify(
+          r.models.map((m) => toJson(ModelSchema, m)),
+          null,
+          2,
+        )
+      : modelsTable(r.models),
+  );
   return 0;
 }
 

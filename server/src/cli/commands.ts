@@ -2,8 +2,16 @@
 import type { CommandSpec, FlagSpec } from './args';
 
 const CONNECT: Record<string, FlagSpec> = {
-  server: { type: 'string', value: 'URL', description: 'control plane URL (default $STRATUM_SERVER or http://127.0.0.1:7070)' },
-  token: { type: 'string', value: 'TOKEN', description: 'API token (default $STRATUM_TOKEN or $STRATUM_HOME/api-token)' },
+  server: {
+    type: 'string',
+    value: 'URL',
+    description: 'control plane URL (default $STRATUM_SERVER or http://127.0.0.1:7070)',
+  },
+  token: {
+    type: 'string',
+    value: 'TOKEN',
+    description: 'API token (default $STRATUM_TOKEN or $STRATUM_HOME/api-token)',
+  },
 };
 const JSON_FLAG: Record<string, FlagSpec> = { json: { type: 'boolean', description: 'print JSON for scripts' } };
 
@@ -56,7 +64,12 @@ export const COMMANDS: readonly CommandSpec[] = [
       detach: { type: 'boolean', description: 'submit and return the run id without waiting' },
     },
   },
-  { name: 'runs', summary: 'List runs.', args: [], flags: { ...CONNECT, ...JSON_FLAG, limit: { type: 'number', description: 'how many (default 20)' } } },
+  {
+    name: 'runs',
+    summary: 'List runs.',
+    args: [],
+    flags: { ...CONNECT, ...JSON_FLAG, limit: { type: 'number', description: 'how many (default 20)' } },
+  },
   {
     name: 'run-status',
     summary: 'Show a run with its leaderboard.',
@@ -69,7 +82,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: [{ name: 'ID', required: true, description: 'run id or unique prefix' }],
     flags: { ...CONNECT, ...JSON_FLAG },
   },
-  { name: 'workers', summary: 'List tiers and workers with their resources.', args: [], flags: { ...CONNECT, ...JSON_FLAG } },
+  {
+    name: 'workers',
+    summary: 'List tiers and workers with their resources.',
+    args: [],
+    flags: { ...CONNECT, ...JSON_FLAG },
+  },
   {
     name: 'models',
     summary: 'List registered models.',

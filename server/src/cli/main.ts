@@ -3,13 +3,26 @@
 import { ConnectError, Code } from '@connectrpc/connect';
 
 import { parseCommand, usage, UsageError } from './args';
-import { cancel, model, models, run, runs, runStatus, SpecProblems, validate, workers, type Io } from './client-commands';
+import {
+  cancel,
+  model,
+  models,
+  run,
+  runs,
+  runStatus,
+  SpecProblems,
+  validate,
+  workers,
+  type Io,
+} from './client-commands';
 import { COMMANDS } from './commands';
 import { serve, worker } from './serve';
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
-    io.out(`stratum: ML pipelines from notebook to endpoint\n\ncommands:\n${COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n')}\n\nstratum help COMMAND for details`);
+    io.out(
+      `stratum: ML pipelines from notebook to endpoint\n\ncommands:\n${COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n')}\n\nstratum help COMMAND for details`,
+    );
     return 0;
   }
   try {
@@ -71,8 +84,10 @@ function reportError(e: unknown, io: Io): number {
     return 2;
   }
   if (e instanceof ConnectError) {
-    if (e.code === Code.Unavailable || /ECONNREFUSED|connect/i.test(e.rawMessage) && e.code === Code.Unknown) {
-      io.err(`stratum: cannot reach the control plane (${e.rawMessage}); is \`stratum serve\` running? Set --server or STRATUM_SERVER.`);
+    if (e.code === Code.Unavailable || (/ECONNREFUSED|connect/i.test(e.rawMessage) && e.code === Code.Unknown)) {
+      io.err(
+        `stratum: cannot reach the control plane (${e.rawMessage}); is \`stratum serve\` running? Set --server or STRATUM_SERVER.`,
+      );
       return 3;
     }
     io.err(`stratum: ${Code[e.code]?.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()}: ${e.rawMessage}`);

@@ -5,7 +5,11 @@ import { rankTrials } from '../scheduler/selection';
 
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (c ?? '').padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -44,7 +48,10 @@ export function leaderboard(run: Run): string {
     stateName(t.state) + (t.state === State.RUNNING ? ` ${Math.round(t.progress * 100)}%` : ''),
     fmtMetric(t.metrics[run.metric]),
     duration(t),
-    (t.id === run.best?.trialId ? '★ best' : t.excludedReason ? `set aside: ${t.excludedReason}` : t.stateReason).slice(0, 60),
+    (t.id === run.best?.trialId ? '★ best' : t.excludedReason ? `set aside: ${t.excludedReason}` : t.stateReason).slice(
+      0,
+      60,
+    ),
   ]);
   return table(['rank', 'trial', 'candidate', 'params', 'state', run.metric, 'time', 'note'], rows);
 }
@@ -60,7 +67,9 @@ export function progressBar(run: Run, width = 30): string {
 }
 
 export function runSummary(run: Run): string {
-  const lines = [`run ${run.id}  ${run.name}  ${stateName(run.state)}${run.stateReason ? ` (${run.stateReason})` : ''}`];
+  const lines = [
+    `run ${run.id}  ${run.name}  ${stateName(run.state)}${run.stateReason ? ` (${run.stateReason})` : ''}`,
+  ];
   if (run.best) {
     const m = run.best.metrics[run.metric];
     const base = run.baseline[run.metric];

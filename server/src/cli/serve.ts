@@ -50,7 +50,8 @@ export async function serve(flags: Flags): Promise<void> {
   const log = createLogger('stratum-control-plane');
   const workers = nonNegativeInt('workers', flags.workers, 2);
   const workerCpus = Number(flags['worker-cpus'] ?? 1);
-  if (!(workerCpus > 0)) throw new UsageError(`--worker-cpus expects a number > 0, got ${String(flags['worker-cpus'])}`);
+  if (!(workerCpus > 0))
+    throw new UsageError(`--worker-cpus expects a number > 0, got ${String(flags['worker-cpus'])}`);
   const workerMemory = quantity('worker-memory', flags['worker-memory'], 2048);
   const port = nonNegativeInt('port', flags.port, DEFAULT_PORT);
   const leaseTtl = flags['lease-ttl'] !== undefined ? nonNegativeInt('lease-ttl', flags['lease-ttl'], 5000) : undefined;

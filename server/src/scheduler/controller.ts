@@ -44,7 +44,11 @@ export interface SchedulerOptions {
   readonly maxAttempts: number;
 }
 
-export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { leaseTtlMs: 5000, heartbeatIntervalMs: 1000, maxAttempts: 3 };
+export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
+  leaseTtlMs: 5000,
+  heartbeatIntervalMs: 1000,
+  maxAttempts: 3,
+};
 
 export interface SubmitInput {
   readonly name: string;
@@ -184,7 +188,13 @@ export class Scheduler {
     const now = this.d.clock.now();
     const known = input.previousId ? this.d.workers.get(input.previousId) : undefined;
     const id = known ? known.id : `w-${randomUUID().slice(0, 8)}`;
-    this.d.workers.upsert({ ...input, id, status: Worker_Status.READY, joinedAt: known?.joinedAt ?? now, lastSeen: now });
+    this.d.workers.upsert({
+      ...input,
+      id,
+      status: Worker_Status.READY,
+      joinedAt: known?.joinedAt ?? now,
+      lastSeen: now,
+    });
     this.lastSeen.set(id, now);
     this.d.log.info({ workerId: id, name: input.name, tier: input.tier, resources: input.total }, 'worker joined');
     this.dispatch();
@@ -198,7 +208,8 @@ export class Scheduler {
     const abort: string[] = [];
     for (const l of leases) {
       const t = this.d.runs.trialRow(l.trialId);
-      if (!t || t.state !== State.RUNNING || t.lease_id !== l.leaseId || t.worker_id !== workerId) abort.push(l.trialId);
+      if (!t || t.state !== State.RUNNING || t.lease_id !== l.leaseId || t.worker_id !== workerId)
+        abort.push(l.trialId);
       else this.d.runs.updateTrial(t.id, { lease_deadline: deadline });
     }
     return abort;
@@ -387,7 +398,9 @@ export class Scheduler {
   private tryLease(workerId: string): TrialAssignment | undefined {
     const w = this.d.workers.get(workerId);
     if (!w || w.status !== Worker_Status.READY) return undefined;
-    const queue = this.d.runs.pendingTrials().map((t) => ({ ...t, resources: JSON.parse(t.resources_json) as ResourceAmounts }));
+    const queue = this.d.runs
+      .pendingTrials()
+      .map((t) => ({ ...t, resources: JSON.parse(t.resources_json) as ResourceAmounts }));
     const picked = pickTrial(
       queue.map((t) => ({ id: t.id, trainer: t.trainer, resources: t.resources })),
       this.placementWorker(w),

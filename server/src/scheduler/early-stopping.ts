@@ -41,18 +41,29 @@ export function shouldStop(
 ): StopDecision {
   if (epoch < Math.max(1, policy.graceEpochs)) return KEEP;
   const better = (a: number, b: number): boolean => (policy.goal === 'maximize' ? a > b : a < b);
-  const mine = trial.filter((e) => e.epoch <= epoch).map((e) => e.metrics[policy.metric]).filter(isNum);
+  const mine = trial
+    .filter((e) => e.epoch <= epoch)
+    .map((e) => e.metrics[policy.metric])
+    .filter(isNum);
   if (mine.length === 0) return KEEP;
   if (policy.rule === 'median') {
     const peers = others
-      .map((h) => h.filter((e) => e.epoch <= epoch).map((e) => e.metrics[policy.metric]).filter(isNum))
+      .map((h) =>
+        h
+          .filter((e) => e.epoch <= epoch)
+          .map((e) => e.metrics[policy.metric])
+          .filter(isNum),
+      )
       .filter((vals) => vals.length >= epoch)
       .map((vals) => vals.reduce((a, b) => a + b, 0) / vals.length);
     if (peers.length < 2) return KEEP;
     const best = mine.reduce((a, b) => (better(a, b) ? a : b));
     const med = median(peers);
     return better(med, best)
-      ? { stop: true, reason: `median rule at epoch ${epoch}: best ${policy.metric} ${round(best)} worse than median ${round(med)}` }
+      ? {
+          stop: true,
+          reason: `median rule at epoch ${epoch}: best ${policy.metric} ${round(best)} worse than median ${round(med)}`,
+        }
       : KEEP;
   }
   // ASHA: only decide at rung epochs.
@@ -70,7 +81,10 @@ export function shouldStop(
   const keep = Math.max(1, Math.floor(sorted.length / eta));
   const cutoff = sorted[keep - 1]!;
   return better(cutoff, current)
-    ? { stop: true, reason: `ASHA rung ${epoch}: ${policy.metric} ${round(current)} not in the top 1/${eta} (cut-off ${round(cutoff)})` }
+    ? {
+        stop: true,
+        reason: `ASHA rung ${epoch}: ${policy.metric} ${round(current)} not in the top 1/${eta} (cut-off ${round(cutoff)})`,
+      }
     : KEEP;
 }
 

@@ -30,7 +30,11 @@ export function finalizeRun(
   const rule = selectionRuleOf(spec, run.goal as 'maximize' | 'minimize');
   const succeeded = trials.filter((t) => t.state === State.SUCCEEDED);
   const { bestId, excluded } = selectBest(
-    succeeded.map((t) => ({ id: t.id, metrics: JSON.parse(t.metrics_json) as Record<string, number>, modelSizeBytes: t.model_size })),
+    succeeded.map((t) => ({
+      id: t.id,
+      metrics: JSON.parse(t.metrics_json) as Record<string, number>,
+      modelSizeBytes: t.model_size,
+    })),
     rule,
   );
   deps.runs.transaction(() => {

@@ -38,7 +38,8 @@ export class ArtifactStore {
 
   /** Path of an artifact; the digest is validated first so a name can never leave the root. */
   pathOf(digest: string): string {
-    if (!isDigest(digest)) throw new ArtifactError(`not a sha256 digest: ${JSON.stringify(digest.slice(0, 80))}`, digest);
+    if (!isDigest(digest))
+      throw new ArtifactError(`not a sha256 digest: ${JSON.stringify(digest.slice(0, 80))}`, digest);
     const hex = digest.slice('sha256:'.length);
     return join(this.root, hex.slice(0, 2), hex);
   }

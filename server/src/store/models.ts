@@ -42,7 +42,9 @@ export class ModelRepo {
   /** Registers the next version of a model name; returns that version. */
   register(m: NewModel, now: number): number {
     return this.db.transaction(() => {
-      const { v } = this.db.prepare('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM models WHERE name = ?').get(m.name) as {
+      const { v } = this.db
+        .prepare('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM models WHERE name = ?')
+        .get(m.name) as {
         v: number;
       };
       this.db

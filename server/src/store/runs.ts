@@ -112,7 +112,16 @@ export class RunRepo {
     this.db.transaction(() => {
       insertRun.run({ ...run, seq });
       for (const t of trials) {
-        insertTrial.run(t.id, run.id, t.index, t.candidate, t.trainer, t.paramsJson, t.seed, JSON.stringify(t.resources));
+        insertTrial.run(
+          t.id,
+          run.id,
+          t.index,
+          t.candidate,
+          t.trainer,
+          t.paramsJson,
+          t.seed,
+          JSON.stringify(t.resources),
+        );
       }
     })();
   }

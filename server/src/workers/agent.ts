@@ -176,10 +176,12 @@ export class WorkerAgent {
         },
         {
           onProgress: (epoch, progress, metrics) => {
-            void this.call(() => this.client.workers.reportProgress({ ...base, epoch, progress, metrics })).then((r) => {
-              if (r?.stop) state.stop = true;
-              if (r?.abort) state.abort.abort('lease revoked');
-            });
+            void this.call(() => this.client.workers.reportProgress({ ...base, epoch, progress, metrics })).then(
+              (r) => {
+                if (r?.stop) state.stop = true;
+                if (r?.abort) state.abort.abort('lease revoked');
+              },
+            );
           },
           shouldStop: () => state.stop,
         },

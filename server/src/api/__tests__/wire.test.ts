@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,7 +19,9 @@ type UnaryFn = (req: object, md: grpc.Metadata, cb: Callback<Record<string, unkn
 
 function unary(client: grpc.Client, method: string, req: object, md: grpc.Metadata): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    (client as unknown as Record<string, UnaryFn>)[method]!.call(client, req, md, (err, res) => (err ? reject(err) : resolve(res)));
+    (client as unknown as Record<string, UnaryFn>)[method]!.call(client, req, md, (err, res) =>
+      err ? reject(err) : resolve(res),
+    );
   });
 }
 
@@ -50,7 +52,9 @@ describe('wire compatibility', () => {
   it('serves GetCluster and ListRuns to a grpc-js client with the API token', async () => {
     const cluster = new (ctor('ClusterService'))(target(), grpc.credentials.createInsecure());
     const res = await unary(cluster, 'GetCluster', {}, auth(cp.secrets.apiToken));
-    expect((res.tiers as { name: string }[]).map((t) => t.name)).toEqual(expect.arrayContaining(['cloud', 'fog', 'edge']));
+    expect((res.tiers as { name: string }[]).map((t) => t.name)).toEqual(
+      expect.arrayContaining(['cloud', 'fog', 'edge']),
+    );
     const runs = new (ctor('RunService'))(target(), grpc.credentials.createInsecure());
     const list = await unary(runs, 'ListRuns', { limit: 5 }, auth(cp.secrets.apiToken));
     expect(list.runs).toEqual([]);
@@ -63,7 +67,9 @@ describe('wire compatibility', () => {
     await expect(unary(cluster, 'GetCluster', {}, new grpc.Metadata())).rejects.toMatchObject({
       code: grpc.status.UNAUTHENTICATED,
     });
-    const err = (await unary(cluster, 'GetCluster', {}, auth('wrong-token')).catch((e: unknown) => e)) as grpc.ServiceError;
+    const err = (await unary(cluster, 'GetCluster', {}, auth('wrong-token')).catch(
+      (e: unknown) => e,
+    )) as grpc.ServiceError;
     expect(err.code).toBe(grpc.status.UNAUTHENTICATED);
     expect(err.details).not.toContain('wrong-token');
     expect(err.details).not.toContain(cp.secrets.apiToken);
@@ -99,7 +105,6 @@ describe('wire compatibility', () => {
   });
 
   it('stores its secrets with 0600 permissions', () => {
-    const { statSync } = require('node:fs') as typeof import('node:fs');
     expect(statSync(join(home, 'api-token')).mode & 0o777).toBe(0o600);
     expect(statSync(join(home, 'join-token')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(home, 'api-token'), 'utf8').trim()).toBe(cp.secrets.apiToken);

@@ -5,7 +5,19 @@
  */
 import { join } from 'node:path';
 
-import { cli, cliJson, freePort, REPO, serve, startProcess, stop, syntheticSpec, tempHome, waitFor, type Proc } from './harness';
+import {
+  cli,
+  cliJson,
+  freePort,
+  REPO,
+  serve,
+  startProcess,
+  stop,
+  syntheticSpec,
+  tempHome,
+  waitFor,
+  type Proc,
+} from './harness';
 
 interface TrialJson {
   id: string;
@@ -26,7 +38,13 @@ interface RunJson {
   baseline?: Record<string, number>;
 }
 interface ClusterJson {
-  workers?: { id: string; name: string; status: string; versions?: Record<string, string>; runningTrialIds?: string[] }[];
+  workers?: {
+    id: string;
+    name: string;
+    status: string;
+    versions?: Record<string, string>;
+    runningTrialIds?: string[];
+  }[];
 }
 
 const terminal = (r: RunJson) => ['STATE_SUCCEEDED', 'STATE_FAILED', 'STATE_CANCELLED'].includes(r.state);
@@ -41,7 +59,9 @@ describe('stratum serve + run (examples)', () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     server = await serve(home, port, ['--workers', '2']);
-    await waitFor('2 workers', () => (cliJson<ClusterJson>(['workers'], home, url).workers?.length === 2 ? true : undefined));
+    await waitFor('2 workers', () =>
+      cliJson<ClusterJson>(['workers'], home, url).workers?.length === 2 ? true : undefined,
+    );
   });
   afterAll(() => stop(server));
 
@@ -130,7 +150,13 @@ describe('faults', () => {
     const workers: Proc[] = [];
     try {
       for (const name of ['ext-1', 'ext-2']) {
-        workers.push(await startProcess(['worker', '--join', url, '--cpus', '1', '--memory', '1Gi', '--name', name], home, /joined/));
+        workers.push(
+          await startProcess(
+            ['worker', '--join', url, '--cpus', '1', '--memory', '1Gi', '--name', name],
+            home,
+            /joined/,
+          ),
+        );
       }
       const spec = syntheticSpec(home, 'chaos-control-plane', 8, 1000);
       const runId = (JSON.parse(cli(['run', spec, '--detach', '--json'], home, url).stdout) as RunJson).id;

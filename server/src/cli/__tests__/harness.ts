@@ -61,7 +61,11 @@ export function serve(home: string, port: number, extra: string[] = []): Promise
   return startProcess(['serve', '--port', String(port), ...extra], home, /control plane on/);
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 60000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 60000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

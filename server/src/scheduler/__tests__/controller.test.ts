@@ -47,7 +47,13 @@ function submitInput(n: number, over: Partial<SubmitInput> = {}): SubmitInput {
     goal: 'maximize',
     data: [],
     dataHash: 'd',
-    plans: Array.from({ length: n }, (_, i) => ({ index: i, candidate: 'c', trainer: 'synthetic', params: { i }, seed: i })),
+    plans: Array.from({ length: n }, (_, i) => ({
+      index: i,
+      candidate: 'c',
+      trainer: 'synthetic',
+      params: { i },
+      seed: i,
+    })),
     resources: { cpus: 1, memoryMb: 256, gpus: 0 },
     ...over,
   };
@@ -138,7 +144,17 @@ describe('Scheduler', () => {
     const run = s.submit(submitInput(1));
     for (let i = 0; i < 3; i++) {
       const a = (await s.lease(w, 0))!;
-      s.complete({ ...{ workerId: w, trialId: a.trialId, leaseId: a.leaseId }, ok: false, error: 'boom', metrics: {}, modelDigest: '', modelFormat: '', modelSize: 0, backend: '', note: '' });
+      s.complete({
+        ...{ workerId: w, trialId: a.trialId, leaseId: a.leaseId },
+        ok: false,
+        error: 'boom',
+        metrics: {},
+        modelDigest: '',
+        modelFormat: '',
+        modelSize: 0,
+        backend: '',
+        note: '',
+      });
     }
     const after = runs.getRun(run.id)!;
     expect(after.trials[0]!.state).toBe(State.FAILED);
@@ -180,10 +196,19 @@ describe('Scheduler', () => {
     const leases = [];
     for (let i = 0; i < 4; i++) leases.push((await s.lease(ws[0]!, 0))!);
     const report = (i: number, epoch: number, v: number) =>
-      s.progress({ workerId: ws[0]!, trialId: leases[i]!.trialId, leaseId: leases[i]!.leaseId, epoch, progress: 0.1, metrics: { val_loss: v } });
+      s.progress({
+        workerId: ws[0]!,
+        trialId: leases[i]!.trialId,
+        leaseId: leases[i]!.leaseId,
+        epoch,
+        progress: 0.1,
+        metrics: { val_loss: v },
+      });
     for (let i = 0; i < 3; i++) report(i, 1, 0.5 + i * 0.01);
     const d = report(3, 1, 5);
     expect(d.stop).toBe(true);
-    expect(runs.getRun(run.id)!.trials.find((t) => t.id === leases[3]!.trialId)!.stateReason).toMatch(/stopped early: median rule/);
+    expect(runs.getRun(run.id)!.trials.find((t) => t.id === leases[3]!.trialId)!.stateReason).toMatch(
+      /stopped early: median rule/,
+    );
   });
 });

@@ -43,10 +43,16 @@ describe('placement', () => {
 });
 
 describe('selection', () => {
-  const c = (id: string, acc: number, size = 100) => ({ id, metrics: { accuracy: acc, f1: acc - 0.01 }, modelSizeBytes: size });
+  const c = (id: string, acc: number, size = 100) => ({
+    id,
+    metrics: { accuracy: acc, f1: acc - 0.01 },
+    modelSizeBytes: size,
+  });
 
   it('picks the maximum, ties to the earlier trial', () => {
-    expect(selectBest([c('a', 0.9), c('b', 0.95), c('c', 0.95)], { metric: 'accuracy', goal: 'maximize' }).bestId).toBe('b');
+    expect(selectBest([c('a', 0.9), c('b', 0.95), c('c', 0.95)], { metric: 'accuracy', goal: 'maximize' }).bestId).toBe(
+      'b',
+    );
   });
 
   it('picks the minimum for minimize goals', () => {
@@ -87,7 +93,13 @@ describe('selection', () => {
 
 describe('early stopping', () => {
   const curve = (values: number[]): History => values.map((v, i) => ({ epoch: i + 1, metrics: { val_loss: v } }));
-  const median: EarlyStoppingPolicy = { rule: 'median', metric: 'val_loss', goal: 'minimize', graceEpochs: 2, reductionFactor: 3 };
+  const median: EarlyStoppingPolicy = {
+    rule: 'median',
+    metric: 'val_loss',
+    goal: 'minimize',
+    graceEpochs: 2,
+    reductionFactor: 3,
+  };
 
   it('median rule stops a trial worse than the median of its peers', () => {
     const others = [curve([1, 0.5, 0.4]), curve([1, 0.6, 0.45]), curve([1, 0.55, 0.5])];
