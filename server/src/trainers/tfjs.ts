@@ -97,8 +97,9 @@ function epochMetrics(history: tf.History, epoch: number): Record<string, number
   const out: Record<string, number> = {};
   for (const [key, values] of Object.entries(history.history)) {
     const value = Number(values[values.length - 1]);
-    if (key === 'loss' && !Number.isFinite(value)) {
-      throw new TrainerError(NAME, `loss became ${value} at epoch ${epoch}; try a lower learningRate`);
+    // A diverged model predicts garbage; fail the trial with the likely cause instead.
+    if ((key === 'loss' || key === 'val_loss') && !Number.isFinite(value)) {
+      throw new TrainerError(NAME, `${key} became ${value} at epoch ${epoch}; try a lower learningRate`);
     }
     out[METRIC_NAMES[key] ?? key] = value;
   }
@@ -150,7 +151,9 @@ async function fitModel(model: tf.Sequential, input: TrainInput, params: TfjsPar
         tf.dispose([order, xs, ys]);
       }
       throwIfAborted(NAME, signal);
-      const decision = await input.onEpoch?.(epoch, epochMetrics(history, epoch));
+      // Computed even without a listener: it is also the divergence check.
+      const metrics = epochMetrics(history, epoch);
+      const decision = await input.onEpoch?.(epoch, metrics);
       if (decision === 'stop') break;
     }
   } finally {

@@ -241,3 +241,13 @@ function bars(n: number, seed: number): Data {
   }
   return { x, y, classes: ['row', 'column'] };
 }
+
+describe('tfjs trainer failures', () => {
+  it('fails the trial with a hint when the loss diverges', async () => {
+    // Targets near 1e20 square past float32's range in the first batch.
+    const huge: Data = { x: train.x, y: train.y.map((v) => (v + 1) * 1e20) };
+    await expect(
+      tfjsTrainer.train(input(huge, { layers: [], params: { epochs: 3, learningRate: 10, optimizer: 'sgd' } })),
+    ).rejects.toMatchObject({ code: 'TRAINING_FAILED', message: expect.stringContaining('try a lower learningRate') });
+  });
+});
