@@ -4,15 +4,23 @@
  * without a require cycle.
  */
 
-/** A parse or evaluation error; `offset`/`length` locate the fault in the source string. */
+/**
+ * A parse or evaluation error; `offset`/`length` locate the fault in the source string.
+ * `message` reads "<reason> at <offset><hint>", e.g. 'unknown function "lg" at 0 (did you mean
+ * "log")'; `detail` is the same without the offset ('unknown function "lg" (did you mean
+ * "log")'), for callers that show the position their own way (a file's line:column).
+ */
 export class ExprError extends Error {
   override readonly name = 'ExprError';
+  readonly detail: string;
   constructor(
-    message: string,
+    reason: string,
     readonly offset: number,
     readonly length: number,
+    hint = '',
   ) {
-    super(message);
+    super(`${reason} at ${offset}${hint}`);
+    this.detail = `${reason}${hint}`;
   }
 }
 

@@ -32,11 +32,7 @@ function describe(node: ExprNode): string {
 
 function typeError(what: string, want: string, node: ExprNode, vec: Vec): ExprError {
   const got = vec.kind === 'string' ? 'text' : 'a number';
-  return new ExprError(
-    `${what} needs ${want}, but ${describe(node)} is ${got} at ${node.start}`,
-    node.start,
-    node.end - node.start,
-  );
+  return new ExprError(`${what} needs ${want}, but ${describe(node)} is ${got}`, node.start, node.end - node.start);
 }
 
 function asNum(vec: Vec, node: ExprNode, what: string): Num {
@@ -60,7 +56,7 @@ function column(frame: Frame, node: Extract<ExprNode, { type: 'column' }>): Vec 
   if (!col) {
     const hint = closest(node.name, frame.names);
     const suffix = hint ? ` (did you mean "${hint}")` : '';
-    throw new ExprError(`unknown column "${node.name}" at ${node.start}${suffix}`, node.start, node.end - node.start);
+    throw new ExprError(`unknown column "${node.name}"`, node.start, node.end - node.start, suffix);
   }
   if (col.kind === 'number') {
     const v = col.values;

@@ -46,7 +46,7 @@ function tokenize(src: string): Token[] {
       const after = src[i + text.length];
       if (text === '' || (after !== undefined && /[A-Za-z0-9_.]/.test(after))) {
         const end = /^[A-Za-z0-9_.]*/.exec(src.slice(i))![0].length + i;
-        throw new ExprError(`invalid number "${src.slice(i, Math.max(end, i + 1))}" at ${i}`, i, Math.max(end - i, 1));
+        throw new ExprError(`invalid number "${src.slice(i, Math.max(end, i + 1))}"`, i, Math.max(end - i, 1));
       }
       i += text.length;
       tokens.push({ kind: 'number', value: Number(text), start, end: i });
@@ -56,8 +56,8 @@ function tokenize(src: string): Token[] {
       tokens.push({ kind: 'ident', name, quoted: false, start, end: i });
     } else if (c === '`') {
       const close = src.indexOf('`', i + 1);
-      if (close < 0) throw new ExprError(`unterminated column name starting at ${i}`, i, src.length - i);
-      if (close === i + 1) throw new ExprError(`empty column name at ${i}`, i, 2);
+      if (close < 0) throw new ExprError('unterminated column name', i, src.length - i);
+      if (close === i + 1) throw new ExprError('empty column name', i, 2);
       i = close + 1;
       tokens.push({ kind: 'ident', name: src.slice(start + 1, close), quoted: true, start, end: i });
     } else if (c === "'" || c === '"') {
@@ -65,7 +65,7 @@ function tokenize(src: string): Token[] {
       i++;
       for (;;) {
         const d = src[i];
-        if (d === undefined) throw new ExprError(`unterminated string starting at ${start}`, start, src.length - start);
+        if (d === undefined) throw new ExprError('unterminated string', start, src.length - start);
         i++;
         if (d === c) break;
         if (d === '\\' && i < src.length) {
@@ -78,7 +78,7 @@ function tokenize(src: string): Token[] {
       const op = OPERATORS.find((o) => src.startsWith(o, i));
       if (op === undefined) {
         const hint = LOOKALIKES[c] ? ` (did you mean "${LOOKALIKES[c]}")` : '';
-        throw new ExprError(`unexpected "${c}" at ${i}${hint}`, i, 1);
+        throw new ExprError(`unexpected "${c}"`, i, 1, hint);
       }
       i += op.length;
       tokens.push({ kind: 'op', op, start, end: i });
@@ -115,18 +115,14 @@ class Parser {
   }
 
   private unexpected(t: Token): ExprError {
-    if (t.kind === 'eof') return new ExprError(`unexpected end of expression at ${t.start}`, t.start, 0);
-    return new ExprError(`unexpected "${this.src.slice(t.start, t.end)}" at ${t.start}`, t.start, t.end - t.start);
+    if (t.kind === 'eof') return new ExprError('unexpected end of expression', t.start, 0);
+    return new ExprError(`unexpected "${this.src.slice(t.start, t.end)}"`, t.start, t.end - t.start);
   }
 
   /** Every recursive step goes through here so deep nesting fails cleanly, not with a stack overflow. */
   private nested<T>(at: Token, f: () => T): T {
     if (++this.depth > MAX_EXPRESSION_DEPTH) {
-      throw new ExprError(
-        `expression nested deeper than ${MAX_EXPRESSION_DEPTH} levels at ${at.start}`,
-        at.start,
-        at.end - at.start,
-      );
+      throw new ExprError(`expression nested deeper than ${MAX_EXPRESSION_DEPTH} levels`, at.start, at.end - at.start);
     }
     try {
       return f();
@@ -174,14 +170,15 @@ class Parser {
     // Comparisons with a missing value are false, so `x == null` would silently match nothing.
     const nullSide = [node.left, node.right].find((n) => n.type === 'null');
     if (nullSide) {
-      throw new ExprError(`comparing with null is always false at ${nullSide.start}: use isnull(x)`, nullSide.start, 4);
+      throw new ExprError('comparing with null is always false', nullSide.start, 4, ': use isnull(x)');
     }
     const next = this.peek();
     if (next.kind === 'op' && COMPARISONS.has(next.op)) {
       throw new ExprError(
-        `comparisons cannot be chained at ${next.start}: use "and" (a < b and b < c)`,
+        'comparisons cannot be chained',
         next.start,
         next.end - next.start,
+        ': use "and" (a < b and b < c)',
       );
     }
     return node;
@@ -263,7 +260,7 @@ class Parser {
     if (!isFunctionName(t.name)) {
       const hint = closest(t.name, Object.keys(FUNCTIONS));
       const suffix = hint ? ` (did you mean "${hint}")` : `; functions are ${Object.keys(FUNCTIONS).join(', ')}`;
-      throw new ExprError(`unknown function "${t.name}" at ${t.start}${suffix}`, t.start, t.end - t.start);
+      throw new ExprError(`unknown function "${t.name}"`, t.start, t.end - t.start, suffix);
     }
     const open = this.tokens[this.pos++]!;
     const args: ExprNode[] = [];
@@ -279,7 +276,7 @@ class Parser {
     if (args.length < min || args.length > max) {
       const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
       throw new ExprError(
-        `function "${t.name}" takes ${want} argument${want === '1' ? '' : 's'}, got ${args.length} at ${t.start}`,
+        `function "${t.name}" takes ${want} argument${want === '1' ? '' : 's'}, got ${args.length}`,
         t.start,
         close.end - t.start,
       );
@@ -294,11 +291,7 @@ class Parser {
       return t;
     }
     if (t.kind === 'eof') {
-      throw new ExprError(
-        `missing "${op}" for "${this.src.slice(opener.start, opener.end)}" at ${opener.start}`,
-        opener.start,
-        1,
-      );
+      throw new ExprError(`missing "${op}" for "${this.src.slice(opener.start, opener.end)}"`, opener.start, 1);
     }
     throw this.unexpected(t);
   }
@@ -308,9 +301,10 @@ class Parser {
 export function parseExpression(src: string): ExprNode {
   if (src.length > MAX_EXPRESSION_LENGTH) {
     throw new ExprError(
-      `expression is ${src.length} characters; the limit is ${MAX_EXPRESSION_LENGTH}`,
+      'expression too long',
       MAX_EXPRESSION_LENGTH,
       src.length - MAX_EXPRESSION_LENGTH,
+      ` (${src.length} characters; the limit is ${MAX_EXPRESSION_LENGTH})`,
     );
   }
   return new Parser(src, tokenize(src)).parse();

@@ -69,8 +69,8 @@ describe('parseExpression', () => {
     ['lg(x)', 'unknown function "lg" at 0 (did you mean "log")', 0, 2],
     ['a = 1', 'unexpected "=" at 2 (did you mean "==")', 2, 1],
     ['a # b', 'unexpected "#" at 2', 2, 1],
-    ["'abc", 'unterminated string starting at 0', 0, 4],
-    ['`abc', 'unterminated column name starting at 0', 0, 4],
+    ["'abc", 'unterminated string at 0', 0, 4],
+    ['`abc', 'unterminated column name at 0', 0, 4],
     ['1.2.3', 'invalid number "1.2.3" at 0', 0, 5],
     ['12abc', 'invalid number "12abc" at 0', 0, 5],
     ['1 < 2 < 3', 'comparisons cannot be chained at 6: use "and" (a < b and b < c)', 6, 1],
@@ -82,13 +82,14 @@ describe('parseExpression', () => {
   ])('%s → %s', (src, message, offset, length) => {
     const e = errorOf(() => parseExpression(src));
     expect(e.message).toBe(message);
+    expect(e.detail).toBe(message.replace(` at ${offset}`, ''));
     expect(e.offset).toBe(offset);
     expect(e.length).toBe(length);
   });
 
   test('length and depth limits', () => {
     const long = errorOf(() => parseExpression('1+'.repeat(2100) + '1'));
-    expect(long.message).toMatch(/limit is 4096/);
+    expect(long.message).toBe('expression too long at 4096 (4201 characters; the limit is 4096)');
     expect(long.offset).toBe(4096);
     const deep = errorOf(() => parseExpression('('.repeat(100) + '1' + ')'.repeat(100)));
     expect(deep.message).toBe('expression nested deeper than 64 levels at 64');
