@@ -129,6 +129,43 @@ describe('parseExpression', () => {
   });
 });
 
+test('random expressions that parse only ever fail to evaluate with ExprError', () => {
+  const f = frameOf({ a: [1, NaN, -3, 0], b: [0, 2, 1e308, NaN], s: ['x', null, 'y', ''] });
+  const atom = fc.constantFrom('a', 'b', 's', 'zz', '0', '-1', '1e308', "'x'", 'null', 'true');
+  const op = fc.constantFrom('+', '-', '*', '/', '%', '**', '<', '==', '!=', 'and', 'or');
+  const fn = fc.constantFrom('abs', 'sqrt', 'log', 'round', 'min', 'max', 'isnull', 'coalesce', 'pow', 'if');
+  const expr = fc.letrec<{ e: string }>((tie) => ({
+    e: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      atom,
+      fc.tuple(tie('e'), op, tie('e')).map(([l, o, r]) => `(${l} ${o} ${r})`),
+      fc
+        .tuple(fn, fc.array(tie('e'), { minLength: 1, maxLength: 3 }))
+        .map(([name, args]) => `${name}(${args.join(', ')})`),
+      tie('e').map((e) => `not ${e}`),
+    ),
+  })).e;
+  fc.assert(
+    fc.property(expr, (src) => {
+      let node: ExprNode;
+      try {
+        node = parseExpression(src);
+      } catch (e) {
+        if (!(e instanceof ExprError)) throw e;
+        return;
+      }
+      try {
+        const col = evaluateExpression(node, f);
+        expect(col.values).toHaveLength(4);
+        if (col.kind === 'number') for (const v of col.values) expect(Number.isNaN(v) || Number.isFinite(v)).toBe(true);
+      } catch (e) {
+        if (!(e instanceof ExprError)) throw e;
+      }
+    }),
+    { numRuns: 1000 },
+  );
+});
+
 describe('expressionColumns', () => {
   test('distinct names in order of appearance', () => {
     expect(expressionColumns(parseExpression('b + a * `c d` - b + log(a) + if(e, 1, f)'))).toEqual([
