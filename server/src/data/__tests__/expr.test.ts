@@ -1,21 +1,6 @@
 import fc from 'fast-check';
 import { ExprError, evaluateExpression, expressionColumns, parseExpression, type ExprNode } from '../expr';
-import type { Column, Frame } from '../types';
-
-function frameOf(cols: Record<string, number[] | (string | null)[]>): Frame {
-  const columns = new Map<string, Column>();
-  let rows = 0;
-  for (const [name, values] of Object.entries(cols)) {
-    rows = values.length;
-    columns.set(
-      name,
-      typeof values.find((v) => v !== null) === 'string'
-        ? { kind: 'string', values: values as (string | null)[] }
-        : { kind: 'number', values: Float64Array.from(values as number[]) },
-    );
-  }
-  return { names: Object.keys(cols), columns, rows };
-}
+import { frameOf } from './helpers';
 
 const one = frameOf({ x: [0] });
 /** Evaluates a constant expression on a one-row frame. */
