@@ -5,11 +5,6 @@ export function makeFrame(names: readonly string[], columns: ReadonlyMap<string,
   return { names: [...names], columns, rows };
 }
 
-/** The column, or undefined; a typed shortcut for `frame.columns.get`. */
-export function getColumn(frame: Frame, name: string): Column | undefined {
-  return frame.columns.get(name);
-}
-
 export function isMissing(column: Column, i: number): boolean {
   return column.kind === 'number' ? Number.isNaN(column.values[i]!) : column.values[i] === null;
 }
@@ -26,16 +21,6 @@ export function withColumn(frame: Frame, name: string, column: Column): Frame {
   columns.set(name, column);
   const names = frame.names.includes(name) ? frame.names : [...frame.names, name];
   return makeFrame(names, columns, frame.rows);
-}
-
-export function withoutColumns(frame: Frame, drop: readonly string[]): Frame {
-  const gone = new Set(drop);
-  const columns = new Map([...frame.columns].filter(([n]) => !gone.has(n)));
-  return makeFrame(
-    frame.names.filter((n) => !gone.has(n)),
-    columns,
-    frame.rows,
-  );
 }
 
 export function takeColumn(column: Column, rows: readonly number[]): Column {
