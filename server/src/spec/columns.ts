@@ -21,7 +21,7 @@ export function checkColumns(ctx: CheckContext, columns: readonly ColumnInfo[], 
   ];
   const checkList = (names: readonly string[] | undefined, path: Path): void => {
     names?.forEach((name, j) => {
-      if (!available.has(name)) source.atValue([...path, j], ...unknown(name));
+      if (!available.has(name) && !source.full) source.atValue([...path, j], ...unknown(name));
     });
   };
   (spec.transforms ?? []).forEach((t, k) => {
@@ -29,7 +29,7 @@ export function checkColumns(ctx: CheckContext, columns: readonly ColumnInfo[], 
     checkList(body.columns, ['transforms', k, kind, 'columns']);
     for (const expr of expressions.filter((e) => e.transform === k)) {
       for (const ref of expr.columns) {
-        if (available.has(ref.name)) continue;
+        if (available.has(ref.name) || source.full) continue;
         const [message, hint] = unknown(ref.name);
         source.at(ref.offset, expr.path, `${message} in expression`, hint);
       }

@@ -17,6 +17,7 @@ import { asSchema, type Schema } from './json-like';
 import { parseYaml } from './parse';
 import { PipelineSpec, referencedSchemas } from './schema';
 import { checkSemantics } from './semantic';
+import { MAX_DIAGNOSTICS, type SpecSource } from './source';
 import { describe, checkNode, type ValidateContext } from './validate';
 
 export * from './schema';
@@ -42,15 +43,12 @@ export interface CheckOptions {
   columns?: readonly ColumnInfo[];
 }
 
-/** Diagnostics past this many are summed up in one last line: the first ones matter most. */
-const MAX_DIAGNOSTICS = 100;
-
 const REFS: ReadonlyMap<string, Schema> = new Map(referencedSchemas.map((s) => [String(s.$id), asSchema(s)]));
 
 /** Checks a spec; never throws. `spec` is set exactly when there are no diagnostics. */
 export function checkSpec(text: string, file: string, opts: CheckOptions = {}): { spec?: LoadedSpec; diagnostics: SpecDiagnostic[] } {
   try {
-    return capped(runChecks(text, file, opts), file);
+    return runChecks(text, file, opts);
   } catch (e) {
     // A bug in a check must not take the caller (an API handler) down with it.
     const message = `internal error while checking the spec: ${(e as Error)?.message ?? String(e)}`;
@@ -67,39 +65,38 @@ export function parseSpec(text: string, file: string, opts: CheckOptions = {}): 
 
 function runChecks(text: string, file: string, opts: CheckOptions): { spec?: LoadedSpec; diagnostics: SpecDiagnostic[] } {
   const parsed = parseYaml(text, file);
-  if (!('value' in parsed)) return { diagnostics: parsed.diagnostics };
+  if (!('value' in parsed)) return { diagnostics: parsed.source ? finish(parsed.source) : parsed.diagnostics };
   const { source } = parsed;
   const root = source.doc.contents;
   if (!isMap(root)) {
     const message = `a pipeline spec is a mapping (apiVersion: stratum/v1, kind: Pipeline, …), got ${describe(root ?? undefined)}`;
     source.at(root, [], message);
-    return { diagnostics: source.diagnostics };
+    return { diagnostics: finish(source) };
   }
   const validate: ValidateContext = { doc: source.doc, refs: REFS, report: source };
-  if (!checkNode(asSchema(PipelineSpec), root, [], validate)) return { diagnostics: source.diagnostics };
+  if (!checkNode(asSchema(PipelineSpec), root, [], validate)) return { diagnostics: finish(source) };
 
   const ctx: CheckContext = { spec: parsed.value as PipelineSpec, source, validate };
   checkSemantics(ctx);
   const expressions = checkExpressions(ctx);
   if (opts.columns) checkColumns(ctx, opts.columns, expressions);
-  if (source.diagnostics.length > 0) return { diagnostics: sorted(source.diagnostics) };
+  if (source.diagnostics.length > 0) return { diagnostics: finish(source) };
 
   const spec = applyDefaults(ctx.spec, asSchema(PipelineSpec), REFS);
   const hash = createHash('sha256').update(canonicalJson(spec)).digest('hex');
   return { spec: { spec, file, text, hash }, diagnostics: [] };
 }
 
-function sorted(ds: SpecDiagnostic[]): SpecDiagnostic[] {
-  return ds.slice().sort((a, b) => a.line - b.line || a.column - b.column);
-}
-
-function capped(result: { spec?: LoadedSpec; diagnostics: SpecDiagnostic[] }, file: string) {
-  const ds = result.diagnostics;
-  if (ds.length <= MAX_DIAGNOSTICS) return result;
-  const last = ds[MAX_DIAGNOSTICS - 1]!;
-  const message = `${ds.length - MAX_DIAGNOSTICS + 1} more problems not shown`;
-  const summary: SpecDiagnostic = { file, line: last.line, column: last.column, field: '', message, suggestion: '' };
-  return { diagnostics: [...ds.slice(0, MAX_DIAGNOSTICS - 1), summary] };
+/** The diagnostics in file order, and a last line counting those past the limit. */
+function finish(source: SpecSource): SpecDiagnostic[] {
+  const ds = source.diagnostics.slice().sort((a, b) => a.line - b.line || a.column - b.column);
+  if (source.full) {
+    // Checks stop looking once the list is full, so how many more there are is not known.
+    const last = ds[ds.length - 1]!;
+    const message = `further problems not shown: at most ${MAX_DIAGNOSTICS} are listed`;
+    ds.push({ file: source.file, line: last.line, column: last.column, field: '', message, suggestion: '' });
+  }
+  return ds;
 }
 
 /** JSON with object keys sorted at every level: the same value always hashes the same. */

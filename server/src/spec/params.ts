@@ -31,23 +31,28 @@ export function checkCandidate(ctx: CheckContext, i: number): void {
   const refs = layerRefs(c, base);
   const params = c.params ?? {};
   const has = (name: string): boolean => Object.prototype.hasOwnProperty.call(params, name);
+  const referenced = new Set(refs.map((r) => r.name));
   const dangling = refs.filter((r) => !has(r.name));
+  const extraOk = info?.params.additionalProperties === true;
+  // `units` beside a layer's `$unit` is one typo, reported once: at the reference. (Past a
+  // few dangling references this is no longer one typo, and the pairing is skipped.)
+  const explained = (name: string): boolean =>
+    extraOk && dangling.length <= 20 && dangling.some((r) => suggest(r.name, [name]) !== undefined);
   for (const [name, space] of Object.entries(params)) {
+    if (source.full) return;
     const path: Path = [...base, 'params', name];
     const schema = info ? paramSchema(info, name) : undefined;
-    const extraOk = info?.params.additionalProperties === true;
-    // `units` beside a layer's `$unit` is one typo, reported once: at the reference.
-    const explained = extraOk && dangling.some((r) => suggest(r.name, [name]) !== undefined);
-    if (info && !schema && !explained && !(extraOk && refs.some((r) => r.name === name))) {
+    if (info && !schema && !(extraOk && referenced.has(name)) && !explained(name)) {
       const known = Object.keys(info.params.properties);
       const extra = info.params.additionalProperties === true ? ` (a layer may use an extra parameter as "$${name}")` : '';
       const message = `unknown parameter ${JSON.stringify(name)} for trainer ${JSON.stringify(c.trainer)}${extra}`;
-      source.atKey(path, message, suggest(name, [...known, ...refs.map((r) => r.name)]));
+      source.atKey(path, message, suggest(name, [...known, ...referenced]));
       continue;
     }
     checkSpace(ctx, path, space, schema, info ? paramType(c.trainer, name) : 'unknown');
   }
   for (const ref of dangling) {
+    if (source.full) return;
     const hint = suggest(ref.name, Object.keys(params));
     const message = `"$${ref.name}" refers to no parameter of candidate ${JSON.stringify(c.name)}`;
     source.atValue(ref.path, message, hint === undefined ? undefined : `$${hint}`);

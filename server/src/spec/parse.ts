@@ -2,9 +2,9 @@
  * YAML text → document with positions. Syntax errors (bad indentation, tabs, duplicate keys,
  * unclosed quotes…) become diagnostics at their line:column like every other problem.
  */
-import { LineCounter, parseDocument, visit } from 'yaml';
+import { isAlias, isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { type SpecDiagnostic } from './errors';
-import { pathAtOffset, SpecSource } from './source';
+import { keyString, pathAtOffset, SpecSource, type Path } from './source';
 
 /** Specs are small; a bigger text is refused before parsing (it is almost surely not a spec). */
 export const MAX_SPEC_BYTES = 1024 * 1024;
@@ -23,8 +23,9 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   }
   const lines = new LineCounter();
   // logLevel 'error': yaml would print process warnings (e.g. for mapping keys), which the
-  // structural check reports properly instead.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+  // structural check reports properly instead. Duplicate keys are found below, in linear time
+  // (yaml's own check is quadratic in the number of keys).
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
   const source = new SpecSource(file, text, doc, lines);
   const lineSeen = new Set<number>();
   for (const error of doc.errors) {
@@ -35,13 +36,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     lineSeen.add(line);
     source.at(offset, pathAtOffset(doc, offset), syntaxMessage(error.code, error.message));
   }
-  visit(doc, {
-    Alias(_, alias) {
-      if (!alias.resolve(doc)) {
-        source.at(alias, [], `alias *${alias.source} refers to no anchor defined before it (&${alias.source})`);
-      }
-    },
-  });
+  if (source.diagnostics.length === 0) checkKeysAndAliases(source);
   if (source.diagnostics.length > 0) return { source, diagnostics: source.diagnostics };
   try {
     const value: unknown = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -53,11 +48,36 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   }
 }
 
+/**
+ * Duplicate keys and aliases to no anchor, found in one pass over every node. The walk keeps
+ * its own stack: a document may nest deeper than the call stack allows.
+ */
+function checkKeysAndAliases(source: SpecSource): void {
+  const { doc } = source;
+  const stack: { node: unknown; path: Path }[] = [{ node: doc.contents, path: [] }];
+  while (stack.length > 0 && !source.full) {
+    const { node, path } = stack.pop()!;
+    if (isAlias(node)) {
+      if (!node.resolve(doc)) source.at(node, path, `alias *${node.source} refers to no anchor defined before it (&${node.source})`);
+    } else if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        const key = keyString(pair, doc);
+        if (key !== undefined && seen.has(key)) {
+          source.at(pair.key as Node, [...path, key], `duplicate key ${JSON.stringify(key)}: each key may appear once in a mapping`);
+        }
+        if (key !== undefined) seen.add(key);
+        stack.push({ node: pair.key, path }, { node: pair.value, path: key === undefined ? path : [...path, key] });
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => stack.push({ node: item, path: [...path, i] }));
+    }
+  }
+}
+
 /** yaml's messages, with the common ones said in the spec author's terms. */
 function syntaxMessage(code: string, message: string): string {
   switch (code) {
-    case 'DUPLICATE_KEY':
-      return 'duplicate key: each key may appear once in a mapping';
     case 'TAB_AS_INDENT':
       return 'tab character used for indentation: YAML indents with spaces';
     case 'MULTIPLE_DOCS':
@@ -65,6 +85,7 @@ function syntaxMessage(code: string, message: string): string {
     case 'BAD_INDENT':
       return `bad indentation: ${lowerFirst(message)}`;
     default:
+      if (/call stack/i.test(message)) return 'the document nests too deeply';
       // Expressions often start with a `quoted column`, which YAML reserves: say how to fix it.
       if (/reserved character/.test(message)) return `YAML syntax error: ${lowerFirst(message)}; put the value in quotes`;
       return `YAML syntax error: ${lowerFirst(message)}`;

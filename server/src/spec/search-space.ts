@@ -128,15 +128,22 @@ function gridPlan(c: CandidateSpec): CandidatePlan {
   };
 }
 
+/** Whether a candidate's space is a single point (every parameter fixed). */
+function isFixedSpace(c: CandidateSpec): boolean {
+  return Object.values(c.params ?? {}).every((s) => (Array.isArray(s) ? s.length === 1 : !isRange(s) && !isLogRange(s)));
+}
+
+/** How many trials a candidate expands to before any cap (Infinity: a float range on a grid). */
+export function candidateTrialCount(c: CandidateSpec, strategy: 'grid' | 'random', samples: number): number {
+  // A space with one point is one trial, however many samples were asked for.
+  if (strategy === 'random') return isFixedSpace(c) ? 1 : samples;
+  return Object.entries(c.params ?? {}).reduce((n, [name, s]) => n * gridPointCount(s, paramType(c.trainer, name)), 1);
+}
+
 function randomPlan(c: CandidateSpec, samples: number, seed: number): CandidatePlan {
   const params = c.params ?? {};
   const names = Object.keys(params);
-  const fixed = names.every((n) => {
-    const s = params[n]!;
-    return Array.isArray(s) ? s.length === 1 : !isRange(s) && !isLogRange(s);
-  });
-  // A space with one point is one trial, however many samples were asked for.
-  const count = fixed ? 1 : samples;
+  const count = candidateTrialCount(c, 'random', samples);
   // One stream per candidate: adding a candidate does not change the others' samples.
   const rng = createRng(deriveSeed(seed, `search/${c.name}`));
   const drawn: Record<string, ParamScalar>[] = [];

@@ -5,14 +5,14 @@
 import { METRICS, type MetricName } from '../trainers/catalog';
 import { type CheckContext } from './context';
 import { checkCandidate } from './params';
-import { gridPointCount, MAX_TRIALS, paramType } from './search-space';
+import { candidateTrialCount, DEFAULT_SAMPLES, MAX_TRIALS } from './search-space';
 import { nodeAt } from './source';
 import { suggest } from './suggest';
 
 export function checkSemantics(ctx: CheckContext): void {
-  ctx.spec.models.forEach((_, i) => checkCandidate(ctx, i));
+  ctx.spec.models.forEach((_, i) => ctx.source.full || checkCandidate(ctx, i));
   checkCandidateNames(ctx);
-  checkGridSize(ctx);
+  checkTrialCount(ctx);
   checkSelection(ctx);
   checkTargetAndFeatures(ctx);
   checkSplitAndDeploy(ctx);
@@ -31,23 +31,26 @@ function checkCandidateNames({ spec, source }: CheckContext): void {
   });
 }
 
-/** A grid that expands past MAX_TRIALS is almost surely a mistake, unless maxTrials caps it. */
-function checkGridSize({ spec, source }: CheckContext): void {
-  if ((spec.search?.strategy ?? 'grid') !== 'grid') return;
+/** A search that expands past MAX_TRIALS is almost surely a mistake, unless maxTrials caps it. */
+function checkTrialCount({ spec, source }: CheckContext): void {
+  const strategy = spec.search?.strategy ?? 'grid';
+  const samples = spec.search?.samples ?? DEFAULT_SAMPLES;
+  const capped = spec.search?.maxTrials !== undefined;
   let total = 0;
-  spec.models.forEach((c, i) => {
-    const sizes = Object.entries(c.params ?? {}).map(([n, s]) => gridPointCount(s, paramType(c.trainer, n)));
-    const size = sizes.reduce((a, b) => a * b, 1);
-    if (!Number.isFinite(size)) return; // a float range without step, reported on its own
-    total += size;
-    if (size > Number.MAX_SAFE_INTEGER || (size > MAX_TRIALS && spec.search?.maxTrials === undefined)) {
-      const message = `this grid expands to ${size.toPrecision(3)} trials; narrow it or set search.maxTrials (at most ${MAX_TRIALS} without it)`;
+  for (const [i, c] of spec.models.entries()) {
+    const count = candidateTrialCount(c, strategy, samples);
+    if (!Number.isFinite(count)) continue; // a float range without step, reported on its own
+    // Past MAX_SAFE_INTEGER trial indexes lose precision, so even a cap cannot help.
+    if (count > Number.MAX_SAFE_INTEGER || (count > MAX_TRIALS && !capped)) {
+      const message = `this grid expands to ${count.toPrecision(3)} trials; narrow it or set search.maxTrials (at most ${MAX_TRIALS} without it)`;
       source.atKey(['models', i, 'params'], message);
-      total = -Infinity; // reported once
+      return;
     }
-  });
-  if (total > MAX_TRIALS && spec.search?.maxTrials === undefined) {
-    source.atKey(['models'], `the candidates' grids expand to ${total} trials; set search.maxTrials (at most ${MAX_TRIALS} without it)`);
+    total += count;
+  }
+  if (total > MAX_TRIALS && !capped) {
+    const message = `the candidates expand to ${total} trials; set search.maxTrials (at most ${MAX_TRIALS} without it)`;
+    source.atKey(['models'], message);
   }
 }
 
@@ -71,6 +74,7 @@ function checkSelection({ spec, source }: CheckContext): void {
 function checkTargetAndFeatures({ spec, source }: CheckContext): void {
   const seen = new Set<string>();
   (spec.features ?? []).forEach((f, i) => {
+    if (source.full) return;
     if (f === spec.target) source.atValue(['features', i], `the target ${JSON.stringify(f)} cannot also be a feature`);
     else if (seen.has(f)) source.atValue(['features', i], `feature ${JSON.stringify(f)} is listed twice`);
     seen.add(f);

@@ -2,7 +2,7 @@
  * The parsed YAML text and the one place that turns YAML nodes into line:column diagnostics.
  * Every check reports through here, so every diagnostic points into the user's file.
  */
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 import { type SpecDiagnostic } from './errors';
 
 /** A field in the spec: keys and list indexes from the root. */
@@ -41,6 +41,23 @@ export function keyString(pair: Pair, doc: Document): string | undefined {
   return undefined;
 }
 
+/** Key → entry of each mapping, built on first lookup (documents do not change once parsed). */
+const pairIndexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+/** The entry of `map` under `key` (the first, should the key repeat). */
+export function findPair(map: YAMLMap, key: string, doc: Document): Pair | undefined {
+  let index = pairIndexes.get(map);
+  if (!index) {
+    index = new Map();
+    for (const p of map.items) {
+      const k = keyString(p, doc);
+      if (k !== undefined && !index.has(k)) index.set(k, p);
+    }
+    pairIndexes.set(map, index);
+  }
+  return index.get(key);
+}
+
 /** The nodes at `path`: the value, and the key it sits under when its parent is a mapping. */
 export function nodeAt(doc: Document, path: Path): { value?: Node; key?: Node; parent?: Node } {
   let value = resolveNode(doc.contents, doc);
@@ -52,7 +69,7 @@ export function nodeAt(doc: Document, path: Path): { value?: Node; key?: Node; p
       key = undefined;
       value = resolveNode(value.items[step], doc);
     } else if (typeof step === 'string' && isMap(value)) {
-      const pair = value.items.find((p) => keyString(p, doc) === step);
+      const pair = findPair(value, step, doc);
       key = pair ? (resolveNode(pair.key, doc) ?? undefined) : undefined;
       value = pair ? resolveNode(pair.value, doc) : undefined;
     } else {
@@ -104,9 +121,14 @@ export function pathAtOffset(doc: Document, offset: number): (string | number)[]
 export type Anchor = Node | number | null | undefined;
 
 export interface Reporter {
+  /** True once enough diagnostics are kept: walks over many items may stop. */
+  readonly full?: boolean;
   /** Reports at `at`, or at `fallback` when `at` has no text of its own (`key:` with no value). */
   at(at: Anchor, path: Path, message: string, suggestion?: string, fallback?: Anchor): void;
 }
+
+/** Diagnostics kept per spec: past this, checks stop early (the first ones matter most). */
+export const MAX_DIAGNOSTICS = 100;
 
 /** The YAML document of one spec file, with its line index, collecting diagnostics. */
 export class SpecSource implements Reporter {
@@ -119,7 +141,13 @@ export class SpecSource implements Reporter {
     readonly lines: LineCounter,
   ) {}
 
+  /** Whether the diagnostics are full: loops over many items should stop. */
+  get full(): boolean {
+    return this.diagnostics.length >= MAX_DIAGNOSTICS;
+  }
+
   at(at: Anchor, path: Path, message: string, suggestion?: string, fallback?: Anchor): void {
+    if (this.full) return;
     const offset = anchorOffset(at) ?? anchorOffset(fallback) ?? 0;
     const { line, col } = this.lines.linePos(Math.min(offset, this.text.length));
     this.diagnostics.push({
@@ -134,12 +162,14 @@ export class SpecSource implements Reporter {
 
   /** Reports at the value found at `path` (or its key, or its parent, whichever exists). */
   atValue(path: Path, message: string, suggestion?: string): void {
+    if (this.full) return;
     const { value, key, parent } = nodeAt(this.doc, path);
     this.at(value, path, message, suggestion, key ?? parent);
   }
 
   /** Reports at the key of `path` (an entry the spec should not have). */
   atKey(path: Path, message: string, suggestion?: string): void {
+    if (this.full) return;
     const { value, key, parent } = nodeAt(this.doc, path);
     this.at(key ?? value, path, message, suggestion, parent);
   }

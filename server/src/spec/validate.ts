@@ -104,6 +104,7 @@ function checkObject(s: Schema, map: YAMLMap, path: Path, ctx: ValidateContext):
   const misplaced = findMisplacedKeys(s, map, present, ctx);
   const claimed = new Set<string>(); // required keys an unknown key probably meant
   for (const pair of map.items) {
+    if (ctx.report.full) return false;
     const key = keyString(pair, ctx.doc);
     const keyNode = resolveNode(pair.key, ctx.doc);
     if (key === undefined) {
@@ -193,7 +194,9 @@ function checkArray(s: Schema, seq: YAMLSeq, path: Path, ctx: ValidateContext): 
   }
   const item = s.items as Schema | undefined;
   if (!item) return true;
-  return seq.items.map((it, i) => checkNode(item, it, [...path, i], ctx, seq)).every(Boolean);
+  let ok = true;
+  for (let i = 0; i < n && !ctx.report.full; i++) ok = checkNode(item, seq.items[i], [...path, i], ctx, seq) && ok;
+  return ok && !ctx.report.full;
 }
 
 function checkScalar(s: Schema, node: Node, path: Path, ctx: ValidateContext): boolean {

@@ -39,6 +39,28 @@ const cases: Case[] = [
     message: /^duplicate key/,
   },
   {
+    name: 'a duplicate key in a nested mapping',
+    text: edit(BASE, ['  source: penguins.json', '  source: penguins.json\n  source: cars.json']),
+    at: [7, 3],
+    field: 'data.source',
+    message: /^duplicate key "source": each key may appear once in a mapping$/,
+  },
+  {
+    name: 'a candidate resource (through $ref: Resources) out of bounds',
+    text: edit(BASE, ['    trainer: tfjs\n', '    trainer: tfjs\n    resources: { cpus: 2, gpus: -1 }\n']),
+    at: [23, 33],
+    field: 'models[1].resources.gpus',
+    message: /^must be at least 0, got -1$/,
+  },
+  {
+    name: 'an unknown key in a candidate resource',
+    text: edit(BASE, ['    trainer: tfjs\n', '    trainer: tfjs\n    resources: { gpu: 1 }\n']),
+    at: [23, 18],
+    field: 'models[1].resources.gpu',
+    message: /^unknown key "gpu"$/,
+    suggestion: 'gpus',
+  },
+  {
     name: 'an unknown top-level key, close to a missing required one',
     text: edit(BASE, ['task: classification', 'tsak: classification']),
     at: [15, 1],
@@ -297,7 +319,7 @@ const cases: Case[] = [
     name: 'an alias to an undefined anchor',
     text: edit(BASE, ['maxDepth: [3, 5]', 'maxDepth: *depths']),
     at: [20, 17],
-    field: '',
+    field: 'models[0].params.maxDepth',
     message: /^alias \*depths refers to no anchor/,
   },
 ];
@@ -330,6 +352,21 @@ describe('malformed specs: exactly one diagnostic, at the right place', () => {
     expect(diagnostics).toEqual<SpecDiagnostic[]>([
       expect.objectContaining({ line: 1, column: 1, message: expect.stringMatching(/the limit is 1 MiB/) }),
     ]);
+  });
+
+  test('a document nested past the call stack is refused, not crashed on', () => {
+    const { diagnostics } = checkSpec(`a: ${'['.repeat(100000)}${']'.repeat(100000)}\n`, 'deep.yaml');
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]?.message).toBe('the document nests too deeply');
+  });
+
+  test('a huge spec full of mistakes is answered quickly, with the count of the rest', () => {
+    const many = Array.from({ length: 40000 }, (_, i) => `      p${i}: 1`).join('\n');
+    const started = Date.now();
+    const { diagnostics } = checkSpec(edit(BASE, ['      maxDepth: [3, 5]', many]), 'big.yaml');
+    expect(Date.now() - started).toBeLessThan(10000);
+    expect(diagnostics).toHaveLength(101);
+    expect(diagnostics[100]?.message).toBe('further problems not shown: at most 100 are listed');
   });
 
   test('independent mistakes are all reported, in file order', () => {
