@@ -19,6 +19,7 @@ import { EventHub } from '../scheduler/events';
 import { STRATUM_VERSION } from '../scheduler/finalize';
 import { ArtifactStore } from '../store/artifacts';
 import { openDb, type Db } from '../store/db';
+import { describeOnnx, EMPTY_INFO, type ModelInfo } from '../store/model-info';
 import { ModelRepo } from '../store/models';
 import { RunRepo } from '../store/runs';
 import { WorkerRepo } from '../store/workers';
@@ -80,7 +81,25 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   const workers = new WorkerRepo(db);
   const models = new ModelRepo(db);
   const events = new EventHub();
-  const scheduler = new Scheduler({ runs, workers, models, events, clock: o.clock ?? systemClock, log, options });
+  const describeModel = (digest: string, format: string): ModelInfo => {
+    if (format !== 'onnx') return EMPTY_INFO;
+    try {
+      return describeOnnx(artifacts.get(digest));
+    } catch (e) {
+      log.warn({ digest, err: (e as Error).message }, 'cannot read the model signature');
+      return EMPTY_INFO;
+    }
+  };
+  const scheduler = new Scheduler({
+    runs,
+    workers,
+    models,
+    events,
+    clock: o.clock ?? systemClock,
+    log,
+    options,
+    describeModel,
+  });
   scheduler.recover();
 
   const metrics = new Registry();
@@ -113,7 +132,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
         ClusterService,
         clusterRoutes({ scheduler, workers, artifacts, version: STRATUM_VERSION, limits }),
       );
-      router.service(ModelService, modelRoutes({ models, artifacts }));
+      router.service(ModelService, modelRoutes({ models, artifacts, limits }));
     },
     fallback(req, res) {
       if (req.url === '/healthz') {

@@ -29,7 +29,8 @@ import type { EventHub } from './events';
 import { shouldStop, type EarlyStoppingPolicy } from './early-stopping';
 import { addResources, NO_RESOURCES, pickTrial, type PlacementWorker } from './placement';
 import { splitBaseline } from './baseline';
-import { finalizeRun } from './finalize';
+import { finalizeRun, type DescribeModel } from './finalize';
+import { EMPTY_INFO } from '../store/model-info';
 
 export interface Clock {
   now(): number;
@@ -110,6 +111,7 @@ export interface SchedulerDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly options: SchedulerOptions;
+  readonly describeModel?: DescribeModel;
 }
 
 export class Scheduler {
@@ -485,7 +487,12 @@ export class Scheduler {
     if (!run || TERMINAL.has(run.state)) return;
     const trials = this.d.runs.trialRows(runId);
     if (trials.some((t) => !TERMINAL.has(t.state))) return;
-    finalizeRun(run, trials, { runs: this.d.runs, models: this.d.models, now: this.d.clock.now() });
+    finalizeRun(run, trials, {
+      runs: this.d.runs,
+      models: this.d.models,
+      describeModel: this.d.describeModel ?? (() => EMPTY_INFO),
+      now: this.d.clock.now(),
+    });
     const after = this.d.runs.runRow(runId)!;
     this.d.log.info({ runId, state: State[after.state], reason: after.state_reason }, 'run finished');
     this.publishRun(runId);

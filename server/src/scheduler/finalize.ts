@@ -6,6 +6,7 @@ import { State } from '@stratum/proto';
 
 import type { PipelineSpec } from '../spec/schema';
 import { parseSizeBytes } from '../spec';
+import type { ModelInfo } from '../store/model-info';
 import type { ModelRepo } from '../store/models';
 import type { RunRepo, RunRow, TrialRow } from '../store/runs';
 import { selectBest, type SelectionRule } from './selection';
@@ -21,10 +22,13 @@ export function selectionRuleOf(spec: PipelineSpec, goal: 'maximize' | 'minimize
   };
 }
 
+/** Reads what the registry records about a model artifact (signature, classes, ...). */
+export type DescribeModel = (digest: string, format: string) => ModelInfo;
+
 export function finalizeRun(
   run: RunRow,
   trials: readonly TrialRow[],
-  deps: { runs: RunRepo; models: ModelRepo; now: number },
+  deps: { runs: RunRepo; models: ModelRepo; describeModel: DescribeModel; now: number },
 ): void {
   const spec = JSON.parse(run.spec_json) as PipelineSpec;
   const rule = selectionRuleOf(spec, run.goal as 'maximize' | 'minimize');
@@ -56,6 +60,8 @@ export function finalizeRun(
         digest: best.model_digest,
         size: best.model_size,
         metrics: JSON.parse(best.metrics_json) as Record<string, number>,
+        info: deps.describeModel(best.model_digest, best.model_format),
+        source: 'trained',
         lineage: {
           runId: run.id,
           trialId: best.id,

@@ -30,6 +30,9 @@ const MIGRATIONS: readonly string[] = [
      name TEXT NOT NULL, version INTEGER NOT NULL, format TEXT NOT NULL, digest TEXT NOT NULL, size INTEGER NOT NULL,
      created_at INTEGER NOT NULL, metrics_json TEXT NOT NULL, lineage_json TEXT NOT NULL, PRIMARY KEY (name, version))`,
   `CREATE TABLE artifacts (digest TEXT PRIMARY KEY, size INTEGER NOT NULL, name TEXT NOT NULL, created_at INTEGER NOT NULL)`,
+  `ALTER TABLE models ADD COLUMN info_json TEXT NOT NULL DEFAULT '{}'`,
+  `ALTER TABLE models ADD COLUMN source TEXT NOT NULL DEFAULT 'trained'`,
+  `ALTER TABLE models ADD COLUMN description TEXT NOT NULL DEFAULT ''`,
 ];
 
 export function openDb(path: string): Db {

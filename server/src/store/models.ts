@@ -1,6 +1,8 @@
 /** The model registry: named, versioned models with their lineage. */
 import { create } from '@bufbuild/protobuf';
-import { LineageSchema, ModelSchema, type Model } from '@stratum/proto';
+import { LineageSchema, ModelSchema, TensorSpecSchema, type Model } from '@stratum/proto';
+
+import { EMPTY_INFO, type ModelInfo } from './model-info';
 
 import type { Db } from './db';
 
@@ -13,6 +15,9 @@ interface ModelRow {
   created_at: number;
   metrics_json: string;
   lineage_json: string;
+  info_json: string;
+  source: string;
+  description: string;
 }
 
 export interface LineageRecord {
@@ -34,6 +39,9 @@ export interface NewModel {
   readonly size: number;
   readonly metrics: Record<string, number>;
   readonly lineage: LineageRecord;
+  readonly info: ModelInfo;
+  readonly source: 'trained' | 'imported';
+  readonly description?: string;
 }
 
 export class ModelRepo {
@@ -49,9 +57,22 @@ export class ModelRepo {
       };
       this.db
         .prepare(
-          'INSERT INTO models (name, version, format, digest, size, created_at, metrics_json, lineage_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          `INSERT INTO models (name, version, format, digest, size, created_at, metrics_json, lineage_json, info_json, source, description)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(m.name, v, m.format, m.digest, m.size, now, JSON.stringify(m.metrics), JSON.stringify(m.lineage));
+        .run(
+          m.name,
+          v,
+          m.format,
+          m.digest,
+          m.size,
+          now,
+          JSON.stringify(m.metrics),
+          JSON.stringify(m.lineage),
+          JSON.stringify(m.info),
+          m.source,
+          m.description ?? '',
+        );
       return v;
     })();
   }
@@ -78,6 +99,9 @@ export class ModelRepo {
 
 function toModel(row: ModelRow): Model {
   const lineage = JSON.parse(row.lineage_json) as LineageRecord;
+  const info: ModelInfo = { ...EMPTY_INFO, ...(JSON.parse(row.info_json) as Partial<ModelInfo>) };
+  const tensor = (t: ModelInfo['inputs'][number]) =>
+    create(TensorSpecSchema, { name: t.name, datatype: t.datatype, shape: t.shape.map(BigInt) });
   return create(ModelSchema, {
     name: row.name,
     version: row.version,
@@ -87,5 +111,14 @@ function toModel(row: ModelRow): Model {
     createdAtMs: BigInt(row.created_at),
     metrics: JSON.parse(row.metrics_json) as Record<string, number>,
     lineage: create(LineageSchema, lineage),
+    inputs: info.inputs.map(tensor),
+    outputs: info.outputs.map(tensor),
+    source: row.source,
+    opset: info.opset,
+    producer: info.producer,
+    task: info.task,
+    classes: [...info.classes],
+    recordFields: [...info.recordFields],
+    description: row.description,
   });
 }
