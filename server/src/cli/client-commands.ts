@@ -221,3 +221,18 @@ export async function model(args: readonly string[], flags: Flags, io: Io): Prom
   io.out(flags.json ? toJsonString(ModelSchema, model!, { prettySpaces: 2 }) : modelsTable([model!]));
   return 0;
 }
+
+export async function importModel(args: readonly string[], flags: Flags, io: Io): Promise<number> {
+  const path = args[0]!;
+  if (!flags.name) throw new UsageError('import needs --name NAME');
+  if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`model file not found: ${path}`);
+  const bytes = readFileSync(path);
+  const CHUNK = 1 << 20;
+  async function* requests() {
+    yield { name: String(flags.name), description: String(flags.description ?? ''), chunk: bytes.subarray(0, CHUNK) };
+    for (let off = CHUNK; off < bytes.byteLength; off += CHUNK) yield { chunk: bytes.subarray(off, off + CHUNK) };
+  }
+  const { model } = await clientFor(flags).models.importModel(requests());
+  io.out(flags.json ? toJsonString(ModelSchema, model!, { prettySpaces: 2 }) : modelsTable([model!]));
+  return 0;
+}

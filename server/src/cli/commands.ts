@@ -101,6 +101,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: { ...CONNECT, ...JSON_FLAG },
   },
   {
+    name: 'import',
+    summary: 'Register an ONNX file made elsewhere (PyTorch, skl2onnx, ...) as a model.',
+    args: [{ name: 'FILE', required: true, description: 'the .onnx file' }],
+    flags: {
+      ...CONNECT,
+      ...JSON_FLAG,
+      name: { type: 'string', description: 'model name (lowercase letters, digits, dashes)' },
+      description: { type: 'string', description: 'a line about the model' },
+    },
+  },
+  {
     name: 'help',
     summary: 'Show help for a command.',
     args: [{ name: 'COMMAND', required: false, description: 'command to describe' }],

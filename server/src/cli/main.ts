@@ -5,6 +5,7 @@ import { ConnectError, Code } from '@connectrpc/connect';
 import { parseCommand, usage, UsageError } from './args';
 import {
   cancel,
+  importModel,
   model,
   models,
   run,
@@ -64,6 +65,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await models(args, flags, io);
       case 'model':
         return await model(args, flags, io);
+      case 'import':
+        return await importModel(args, flags, io);
       default:
         throw new UsageError(`command "${cmd.command}" has no implementation`);
     }
