@@ -12,7 +12,11 @@ import { suggest } from './suggest';
 /** A derived column's kind is known only when the data runs, so kind checks skip it. */
 type Kind = ColumnInfo['kind'] | 'derived';
 
-export function checkColumns(ctx: CheckContext, columns: readonly ColumnInfo[], expressions: readonly ParsedExpression[]): void {
+export function checkColumns(
+  ctx: CheckContext,
+  columns: readonly ColumnInfo[],
+  expressions: readonly ParsedExpression[],
+): void {
   const { spec, source } = ctx;
   const available = new Map<string, Kind>(columns.map((c) => [c.name, c.kind]));
   const unknown = (name: string): [string, string | undefined] => [
@@ -40,6 +44,9 @@ export function checkColumns(ctx: CheckContext, columns: readonly ColumnInfo[], 
   const target = available.get(spec.target);
   if (target === undefined) source.atValue(['target'], ...unknown(spec.target));
   else if (spec.task === 'regression' && target === 'string') {
-    source.atValue(['target'], `target ${JSON.stringify(spec.target)} is a string column; regression needs a number column`);
+    source.atValue(
+      ['target'],
+      `target ${JSON.stringify(spec.target)} is a string column; regression needs a number column`,
+    );
   }
 }

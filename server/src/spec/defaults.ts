@@ -23,7 +23,10 @@ export function withSchemaDefaults(schema: Schema, value: unknown, refs: Readonl
   if (s.anyOf) {
     // Only object unions carry nested defaults; pick the branch the value's keys select.
     if (!isPlainObject(value)) return value;
-    const branch = pickObjectBranch(s.anyOf.map((b) => deref(b, refs)), Object.keys(value));
+    const branch = pickObjectBranch(
+      s.anyOf.map((b) => deref(b, refs)),
+      Object.keys(value),
+    );
     return branch ? withSchemaDefaults(branch, value, refs) : value;
   }
   if (s.type === 'object' && isPlainObject(value)) {

@@ -46,7 +46,11 @@ export interface CheckOptions {
 const REFS: ReadonlyMap<string, Schema> = new Map(referencedSchemas.map((s) => [String(s.$id), asSchema(s)]));
 
 /** Checks a spec; never throws. `spec` is set exactly when there are no diagnostics. */
-export function checkSpec(text: string, file: string, opts: CheckOptions = {}): { spec?: LoadedSpec; diagnostics: SpecDiagnostic[] } {
+export function checkSpec(
+  text: string,
+  file: string,
+  opts: CheckOptions = {},
+): { spec?: LoadedSpec; diagnostics: SpecDiagnostic[] } {
   try {
     return runChecks(text, file, opts);
   } catch (e) {
@@ -63,7 +67,11 @@ export function parseSpec(text: string, file: string, opts: CheckOptions = {}): 
   return spec;
 }
 
-function runChecks(text: string, file: string, opts: CheckOptions): { spec?: LoadedSpec; diagnostics: SpecDiagnostic[] } {
+function runChecks(
+  text: string,
+  file: string,
+  opts: CheckOptions,
+): { spec?: LoadedSpec; diagnostics: SpecDiagnostic[] } {
   const parsed = parseYaml(text, file);
   if (!('value' in parsed)) return { diagnostics: parsed.source ? finish(parsed.source) : parsed.diagnostics };
   const { source } = parsed;

@@ -25,7 +25,8 @@ export function checkCandidate(ctx: CheckContext, i: number): void {
       const message = `trainer ${JSON.stringify(c.trainer)} does not support ${spec.task} (it handles ${info.tasks.join(', ')})`;
       source.atValue([...base, 'trainer'], message);
     }
-    if (c.layers && !info.layers) source.atKey([...base, 'layers'], `trainer ${JSON.stringify(c.trainer)} takes no layers`);
+    if (c.layers && !info.layers)
+      source.atKey([...base, 'layers'], `trainer ${JSON.stringify(c.trainer)} takes no layers`);
     if (!c.layers && info.layers) source.atValue(base, `trainer ${JSON.stringify(c.trainer)} needs a "layers" stack`);
   }
   const refs = layerRefs(c, base);
@@ -44,7 +45,8 @@ export function checkCandidate(ctx: CheckContext, i: number): void {
     const schema = info ? paramSchema(info, name) : undefined;
     if (info && !schema && !(extraOk && referenced.has(name)) && !explained(name)) {
       const known = Object.keys(info.params.properties);
-      const extra = info.params.additionalProperties === true ? ` (a layer may use an extra parameter as "$${name}")` : '';
+      const extra =
+        info.params.additionalProperties === true ? ` (a layer may use an extra parameter as "$${name}")` : '';
       const message = `unknown parameter ${JSON.stringify(name)} for trainer ${JSON.stringify(c.trainer)}${extra}`;
       source.atKey(path, message, suggest(name, [...known, ...referenced]));
       continue;
@@ -80,7 +82,13 @@ function layerRefs(c: CandidateSpec, base: Path): { name: string; path: Path }[]
 }
 
 /** One parameter's search space: values of the right type, ranges that are not empty. */
-function checkSpace(ctx: CheckContext, path: Path, space: ParamSpace, schema: Schema | undefined, type: ParamType): void {
+function checkSpace(
+  ctx: CheckContext,
+  path: Path,
+  space: ParamSpace,
+  schema: Schema | undefined,
+  type: ParamType,
+): void {
   const { source, validate, spec } = ctx;
   const at = nodeAt(source.doc, path);
   if (Array.isArray(space)) {
@@ -111,7 +119,10 @@ function checkSpace(ctx: CheckContext, path: Path, space: ParamSpace, schema: Sc
     if (!checkNode(endSchema, ends?.items?.[1], [...path, key, 1], validate)) return;
   }
   if (isRange(space) && type === 'integer' && space.step !== undefined && !Number.isInteger(space.step)) {
-    source.atValue([...path, 'step'], `the parameter takes integers, so step must be a whole number, got ${space.step}`);
+    source.atValue(
+      [...path, 'step'],
+      `the parameter takes integers, so step must be a whole number, got ${space.step}`,
+    );
     return;
   }
   const strategy = spec.search?.strategy ?? 'grid';
@@ -120,6 +131,9 @@ function checkSpace(ctx: CheckContext, path: Path, space: ParamSpace, schema: Sc
   if (!Number.isFinite(count)) {
     source.atKey([...path, key], 'a range of floats needs "step" or "num" under grid search (or use strategy: random)');
   } else if (count > MAX_POINTS_PER_PARAM) {
-    source.atValue([...path, key], `this range gives ${count} grid points; at most ${MAX_POINTS_PER_PARAM} per parameter`);
+    source.atValue(
+      [...path, key],
+      `this range gives ${count} grid points; at most ${MAX_POINTS_PER_PARAM} per parameter`,
+    );
   }
 }

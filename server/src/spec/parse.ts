@@ -12,7 +12,9 @@ export const MAX_SPEC_BYTES = 1024 * 1024;
 /** Anchors may be reused, but not expanded past this (the "billion laughs" attack). */
 const MAX_ALIAS_COUNT = 100;
 
-export type ParsedYaml = { source: SpecSource; diagnostics: []; value: unknown } | { source?: SpecSource; diagnostics: SpecDiagnostic[] };
+export type ParsedYaml =
+  | { source: SpecSource; diagnostics: []; value: unknown }
+  | { source?: SpecSource; diagnostics: SpecDiagnostic[] };
 
 export function parseYaml(text: string, file: string): ParsedYaml {
   const bytes = Buffer.byteLength(text, 'utf8');
@@ -58,13 +60,18 @@ function checkKeysAndAliases(source: SpecSource): void {
   while (stack.length > 0 && !source.full) {
     const { node, path } = stack.pop()!;
     if (isAlias(node)) {
-      if (!node.resolve(doc)) source.at(node, path, `alias *${node.source} refers to no anchor defined before it (&${node.source})`);
+      if (!node.resolve(doc))
+        source.at(node, path, `alias *${node.source} refers to no anchor defined before it (&${node.source})`);
     } else if (isMap(node)) {
       const seen = new Set<string>();
       for (const pair of node.items) {
         const key = keyString(pair, doc);
         if (key !== undefined && seen.has(key)) {
-          source.at(pair.key as Node, [...path, key], `duplicate key ${JSON.stringify(key)}: each key may appear once in a mapping`);
+          source.at(
+            pair.key as Node,
+            [...path, key],
+            `duplicate key ${JSON.stringify(key)}: each key may appear once in a mapping`,
+          );
         }
         if (key !== undefined) seen.add(key);
         stack.push({ node: pair.key, path }, { node: pair.value, path: key === undefined ? path : [...path, key] });
@@ -87,7 +94,8 @@ function syntaxMessage(code: string, message: string): string {
     default:
       if (/call stack/i.test(message)) return 'the document nests too deeply';
       // Expressions often start with a `quoted column`, which YAML reserves: say how to fix it.
-      if (/reserved character/.test(message)) return `YAML syntax error: ${lowerFirst(message)}; put the value in quotes`;
+      if (/reserved character/.test(message))
+        return `YAML syntax error: ${lowerFirst(message)}; put the value in quotes`;
       return `YAML syntax error: ${lowerFirst(message)}`;
   }
 }

@@ -50,8 +50,24 @@ function decode(text: string, start: number, end: number, type: Scalar['type']):
 }
 
 const ESCAPES: Readonly<Record<string, string>> = {
-  '0': '\0', a: '\x07', b: '\b', t: '\t', '\t': '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b',
-  ' ': ' ', '"': '"', '/': '/', '\\': '\\', N: '\u0085', _: '\u00a0', L: '\u2028', P: '\u2029',
+  '0': '\0',
+  a: '\x07',
+  b: '\b',
+  t: '\t',
+  '\t': '\t',
+  n: '\n',
+  v: '\v',
+  f: '\f',
+  r: '\r',
+  e: '\x1b',
+  ' ': ' ',
+  '"': '"',
+  '/': '/',
+  '\\': '\\',
+  N: '\u0085',
+  _: '\u00a0',
+  L: '\u2028',
+  P: '\u2029',
 };
 const HEX_ESCAPES: Readonly<Record<string, number>> = { x: 2, u: 4, U: 8 };
 
@@ -128,7 +144,11 @@ function decodeBlock(text: string, start: number, end: number, folded: boolean):
   }
   const explicit = /[1-9]/.exec(header.replace(/#.*$/, ''));
   const firstContent = lines.find((l) => l.text.trim() !== '');
-  const indent = explicit ? Number(explicit[0]) : firstContent ? firstContent.text.length - firstContent.text.trimStart().length : 0;
+  const indent = explicit
+    ? Number(explicit[0])
+    : firstContent
+      ? firstContent.text.length - firstContent.text.trimStart().length
+      : 0;
   const out: Decoded = { value: '', offsets: [] };
   lines.forEach((line, k) => {
     const content = line.text.slice(indent);

@@ -73,7 +73,9 @@ export const Derive = Type.Object(
 export const Filter = Type.Object(
   {
     filter: Type.Object(
-      { expr: Type.String({ minLength: 1, description: 'Rows where the expression is true are kept (training only).' }) },
+      {
+        expr: Type.String({ minLength: 1, description: 'Rows where the expression is true are kept (training only).' }),
+      },
       Strict,
     ),
   },
@@ -245,7 +247,11 @@ export const PipelineSpec = Type.Object(
     apiVersion: Type.Literal('stratum/v1'),
     kind: Type.Literal('Pipeline'),
     metadata: Type.Object(
-      { name: Name, description: Type.Optional(Type.String()), labels: Type.Optional(Type.Record(Type.String(), Type.String())) },
+      {
+        name: Name,
+        description: Type.Optional(Type.String()),
+        labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+      },
       Strict,
     ),
     data: DataSpec,

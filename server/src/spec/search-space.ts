@@ -39,7 +39,8 @@ type Range = { range: [number, number]; step?: number; num?: number };
 type LogRange = { logRange: [number, number]; num?: number };
 
 export const isRange = (s: ParamSpace): s is Range => typeof s === 'object' && !Array.isArray(s) && 'range' in s;
-export const isLogRange = (s: ParamSpace): s is LogRange => typeof s === 'object' && !Array.isArray(s) && 'logRange' in s;
+export const isLogRange = (s: ParamSpace): s is LogRange =>
+  typeof s === 'object' && !Array.isArray(s) && 'logRange' in s;
 
 /**
  * A `range` of whole numbers: integer ends, no `num`, an integer step if any, and a parameter
@@ -68,7 +69,8 @@ export function gridPoints(space: ParamSpace, type: ParamType): ParamScalar[] {
   if (!isRange(space) && !isLogRange(space)) return [space];
   const count = gridPointCount(space, type);
   if (!Number.isFinite(count)) throw new RangeError('a float range under grid search needs "step" or "num"');
-  if (count > MAX_POINTS_PER_PARAM) throw new RangeError(`a grid axis of ${count} points exceeds ${MAX_POINTS_PER_PARAM}`);
+  if (count > MAX_POINTS_PER_PARAM)
+    throw new RangeError(`a grid axis of ${count} points exceeds ${MAX_POINTS_PER_PARAM}`);
   const points: number[] = [];
   if (isLogRange(space)) {
     const [lo, hi] = space.logRange;
@@ -130,7 +132,9 @@ function gridPlan(c: CandidateSpec): CandidatePlan {
 
 /** Whether a candidate's space is a single point (every parameter fixed). */
 function isFixedSpace(c: CandidateSpec): boolean {
-  return Object.values(c.params ?? {}).every((s) => (Array.isArray(s) ? s.length === 1 : !isRange(s) && !isLogRange(s)));
+  return Object.values(c.params ?? {}).every((s) =>
+    Array.isArray(s) ? s.length === 1 : !isRange(s) && !isLogRange(s),
+  );
 }
 
 /** How many trials a candidate expands to before any cap (Infinity: a float range on a grid). */

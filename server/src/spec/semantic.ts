@@ -27,7 +27,10 @@ function checkCandidateNames({ spec, source }: CheckContext): void {
       return;
     }
     const line = source.lines.linePos(nodeAt(source.doc, ['models', first, 'name']).value?.range?.[0] ?? 0).line;
-    source.atValue(['models', i, 'name'], `duplicate candidate name ${JSON.stringify(c.name)} (first used on line ${line})`);
+    source.atValue(
+      ['models', i, 'name'],
+      `duplicate candidate name ${JSON.stringify(c.name)} (first used on line ${line})`,
+    );
   });
 }
 
@@ -59,8 +62,13 @@ function checkSelection({ spec, source }: CheckContext): void {
   const checkMetric = (metric: string, report: (message: string, suggestion?: string) => void): void => {
     const info = METRICS[metric as MetricName];
     const sameTask = names.filter((m) => METRICS[m as MetricName].task === spec.task);
-    if (!info) report(`unknown metric ${JSON.stringify(metric)} (${spec.task} has ${sameTask.join(', ')})`, suggest(metric, sameTask) ?? suggest(metric, names));
-    else if (info.task !== spec.task) report(`metric ${JSON.stringify(metric)} is for ${info.task}, but the task is ${spec.task}`);
+    if (!info)
+      report(
+        `unknown metric ${JSON.stringify(metric)} (${spec.task} has ${sameTask.join(', ')})`,
+        suggest(metric, sameTask) ?? suggest(metric, names),
+      );
+    else if (info.task !== spec.task)
+      report(`metric ${JSON.stringify(metric)} is for ${info.task}, but the task is ${spec.task}`);
   };
   const sel = spec.selection;
   checkMetric(sel.metric, (m, s) => source.atValue(['selection', 'metric'], m, s));
@@ -84,10 +92,20 @@ function checkTargetAndFeatures({ spec, source }: CheckContext): void {
 function checkSplitAndDeploy({ spec, source }: CheckContext): void {
   const split = spec.split;
   if (split && 'holdout' in split && split.holdout.stratify && spec.task !== 'classification') {
-    source.atValue(['split', 'holdout', 'stratify'], 'stratify keeps class proportions, so it needs task: classification');
+    source.atValue(
+      ['split', 'holdout', 'stratify'],
+      'stratify keeps class proportions, so it needs task: classification',
+    );
   }
   const deploy = spec.deploy;
-  if (deploy?.minReplicas !== undefined && deploy.maxReplicas !== undefined && deploy.minReplicas > deploy.maxReplicas) {
-    source.atValue(['deploy', 'minReplicas'], `minReplicas ${deploy.minReplicas} is above maxReplicas ${deploy.maxReplicas}`);
+  if (
+    deploy?.minReplicas !== undefined &&
+    deploy.maxReplicas !== undefined &&
+    deploy.minReplicas > deploy.maxReplicas
+  ) {
+    source.atValue(
+      ['deploy', 'minReplicas'],
+      `minReplicas ${deploy.minReplicas} is above maxReplicas ${deploy.maxReplicas}`,
+    );
   }
 }

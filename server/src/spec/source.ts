@@ -2,7 +2,17 @@
  * The parsed YAML text and the one place that turns YAML nodes into line:column diagnostics.
  * Every check reports through here, so every diagnostic points into the user's file.
  */
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  type Document,
+  type LineCounter,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
 import { type SpecDiagnostic } from './errors';
 
 /** A field in the spec: keys and list indexes from the root. */
@@ -34,7 +44,10 @@ export function resolveNode(node: unknown, doc: Document): Node | undefined {
 /** A mapping key as the string the spec means by it (scalars only; complex keys have none). */
 export function keyString(pair: Pair, doc: Document): string | undefined {
   const key = resolveNode(pair.key, doc);
-  if (isScalar(key) && (typeof key.value === 'string' || typeof key.value === 'number' || typeof key.value === 'boolean')) {
+  if (
+    isScalar(key) &&
+    (typeof key.value === 'string' || typeof key.value === 'number' || typeof key.value === 'boolean')
+  ) {
     return String(key.value);
   }
   if (pair.key === null || (isScalar(key) && key.value === null)) return '';

@@ -52,7 +52,14 @@ function checkUnion(
   fallback: Anchor,
 ): boolean {
   const all = branches.map((b) => deref(b, ctx.refs));
-  if (all.every((b) => b.const !== undefined)) return checkEnum(all.map((b) => b.const), node, path, ctx, fallback);
+  if (all.every((b) => b.const !== undefined))
+    return checkEnum(
+      all.map((b) => b.const),
+      node,
+      path,
+      ctx,
+      fallback,
+    );
   const shape = shapeOf(node);
   const fitting = all.filter((b) => accepts(b, shape, ctx));
   if (fitting.length === 0) {
@@ -82,7 +89,13 @@ function checkUnion(
   return checkNode(fitting[0]!, node, path, ctx, fallback);
 }
 
-function checkEnum(values: readonly unknown[], node: Node | undefined, path: Path, ctx: ValidateContext, fallback: Anchor): boolean {
+function checkEnum(
+  values: readonly unknown[],
+  node: Node | undefined,
+  path: Path,
+  ctx: ValidateContext,
+  fallback: Anchor,
+): boolean {
   const value = isScalar(node) ? node.value : undefined;
   if (values.includes(value)) return true;
   const list = values.map((v) => JSON.stringify(v)).join(', ');
@@ -153,11 +166,15 @@ function findMisplacedKeys(s: Schema, map: YAMLMap, present: ReadonlyMap<string,
   for (const pair of map.items) {
     const key = keyString(pair, ctx.doc);
     const value = resolveNode(pair.value, ctx.doc);
-    if (key === undefined || !props[key] || !(value === undefined || (isScalar(value) && value.value === null))) continue;
+    if (key === undefined || !props[key] || !(value === undefined || (isScalar(value) && value.value === null)))
+      continue;
     const inner = deref(props[key], ctx.refs);
     const innerProps = inner.properties ?? {};
     for (const other of present.keys()) {
-      if (!Object.prototype.hasOwnProperty.call(props, other) && Object.prototype.hasOwnProperty.call(innerProps, other)) {
+      if (
+        !Object.prototype.hasOwnProperty.call(props, other) &&
+        Object.prototype.hasOwnProperty.call(innerProps, other)
+      ) {
         out.set(other, key);
       }
     }
@@ -221,7 +238,8 @@ function checkScalar(s: Schema, node: Node, path: Path, ctx: ValidateContext): b
     if (s.minLength !== undefined && value.length < s.minLength) {
       return fail(s.minLength === 1 ? 'must not be empty' : `must be at least ${s.minLength} characters long`);
     }
-    if (s.maxLength !== undefined && value.length > s.maxLength) return fail(`must be at most ${s.maxLength} characters long`);
+    if (s.maxLength !== undefined && value.length > s.maxLength)
+      return fail(`must be at most ${s.maxLength} characters long`);
     if (s.pattern !== undefined && !new RegExp(s.pattern, 'u').test(value)) {
       return fail(`${JSON.stringify(value)} is not ${PATTERN_PHRASES[s.pattern] ?? `a match for /${s.pattern}/`}`);
     }

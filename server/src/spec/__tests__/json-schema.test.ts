@@ -33,6 +33,8 @@ test('is a draft 2020-12 document with $id, $defs and resolvable references', ()
 
 test('fields with a default are not required, so specs may leave them out', () => {
   const schema = pipelineJsonSchema() as { required: string[]; properties: Record<string, { required?: string[] }> };
-  expect(schema.required).toEqual(expect.arrayContaining(['apiVersion', 'kind', 'metadata', 'data', 'target', 'task', 'models', 'selection']));
+  expect(schema.required).toEqual(
+    expect.arrayContaining(['apiVersion', 'kind', 'metadata', 'data', 'target', 'task', 'models', 'selection']),
+  );
   expect(schema.properties.search?.required).toBeUndefined();
 });

@@ -280,7 +280,12 @@ const cases: Case[] = [
   },
   {
     name: 'a regression target that is a string column',
-    text: edit(BASE, ['target: Species', 'target: Sex'], ['task: classification', 'task: regression'], ['metric: accuracy', 'metric: rmse']),
+    text: edit(
+      BASE,
+      ['target: Species', 'target: Sex'],
+      ['task: classification', 'task: regression'],
+      ['metric: accuracy', 'metric: rmse'],
+    ),
     columns: true,
     at: [7, 9],
     field: 'target',

@@ -9,9 +9,69 @@ import { BASE, CAR_COLUMNS, fixture, PENGUIN_COLUMNS } from './helpers';
 const TEXTS = [fixture('penguins.yaml'), fixture('cars.yaml'), BASE];
 
 /** Characters that mean something to YAML, to the expression language, or to nobody. */
-const CHARS = [' ', '  ', '\t', '\n', ':', '-', '[', ']', '{', '}', ',', '"', "'", '#', '&a ', '*a', '!', '|', '>', '?', '%', '@', '`', '$', 'x', '0', '\\', '\r\n', '\u00e9', '\ud83d'];
+const CHARS = [
+  ' ',
+  '  ',
+  '\t',
+  '\n',
+  ':',
+  '-',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  '"',
+  "'",
+  '#',
+  '&a ',
+  '*a',
+  '!',
+  '|',
+  '>',
+  '?',
+  '%',
+  '@',
+  '`',
+  '$',
+  'x',
+  '0',
+  '\\',
+  '\r\n',
+  '\u00e9',
+  '\ud83d',
+];
 /** Scalars to drop in for a value: wrong types, odd numbers, references, collections. */
-const SCALARS = ['', '~', '[]', '{}', '-1', '0', '1e999', '.nan', '.inf', '3.5', 'true', '"x"', "'$units'", '*a', '&a 1', '[1, "a"]', '{range: [5, 1]}', '{logRange: [0, 1]}', '{range: [0.1, 1]}', '[3, 5', '"unterminated', 'rmse', 'tfjs', '$nothing', '512 Megs', '"`a` +"', '!!binary aGk=', '2001-12-14'];
+const SCALARS = [
+  '',
+  '~',
+  '[]',
+  '{}',
+  '-1',
+  '0',
+  '1e999',
+  '.nan',
+  '.inf',
+  '3.5',
+  'true',
+  '"x"',
+  "'$units'",
+  '*a',
+  '&a 1',
+  '[1, "a"]',
+  '{range: [5, 1]}',
+  '{logRange: [0, 1]}',
+  '{range: [0.1, 1]}',
+  '[3, 5',
+  '"unterminated',
+  'rmse',
+  'tfjs',
+  '$nothing',
+  '512 Megs',
+  '"`a` +"',
+  '!!binary aGk=',
+  '2001-12-14',
+];
 
 type Mutation = (text: string) => string;
 
@@ -57,7 +117,11 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 );
 
 const mutatedSpec = fc
-  .record({ base: fc.constantFrom(...TEXTS.keys()), edits: fc.array(mutation, { minLength: 1, maxLength: 5 }), withColumns: fc.boolean() })
+  .record({
+    base: fc.constantFrom(...TEXTS.keys()),
+    edits: fc.array(mutation, { minLength: 1, maxLength: 5 }),
+    withColumns: fc.boolean(),
+  })
   .map(({ base, edits, withColumns }) => ({
     text: edits.reduce((t, m) => m(t), TEXTS[base]!),
     columns: withColumns ? (base === 1 ? CAR_COLUMNS : PENGUIN_COLUMNS) : undefined,

@@ -66,11 +66,21 @@ describe('grid', () => {
 
   test('a grid that explodes is an error unless maxTrials caps it', () => {
     const huge = spec(
-      ['  - name: forest', '    trainer: random-forest', '    params:', '      nEstimators: { range: [1, 1000] }', '      minSamplesLeaf: { range: [1, 1000] }', ''].join('\n'),
+      [
+        '  - name: forest',
+        '    trainer: random-forest',
+        '    params:',
+        '      nEstimators: { range: [1, 1000] }',
+        '      minSamplesLeaf: { range: [1, 1000] }',
+        '',
+      ].join('\n'),
     );
     const { diagnostics } = checkSpec(huge, 'spec.yaml');
     expect(diagnostics).toHaveLength(1);
-    expect(diagnostics[0]).toMatchObject({ field: 'models[0].params', message: expect.stringMatching(/1\.00e\+6 trials/) });
+    expect(diagnostics[0]).toMatchObject({
+      field: 'models[0].params',
+      message: expect.stringMatching(/1\.00e\+6 trials/),
+    });
     const trials = expandSearchSpace(load(edit(huge, ['selection:', 'search:\n  maxTrials: 10\nselection:'])));
     expect(trials).toHaveLength(10);
   });
@@ -113,7 +123,12 @@ describe('random', () => {
   });
 
   test('adding a candidate leaves the others’ samples alone', () => {
-    const more = load(edit(fixture('cars.yaml'), ['  - name: net', '  - name: ols2\n    trainer: linear-regression\n    params:\n      ridge: { range: [0, 2] }\n  - name: net']));
+    const more = load(
+      edit(fixture('cars.yaml'), [
+        '  - name: net',
+        '  - name: ols2\n    trainer: linear-regression\n    params:\n      ridge: { range: [0, 2] }\n  - name: net',
+      ]),
+    );
     const before = expandSearchSpace(cars).filter((t) => t.candidate === 'net');
     const after = expandSearchSpace(more).filter((t) => t.candidate === 'net');
     expect(after.map((t) => [t.params, t.seed])).toEqual(before.map((t) => [t.params, t.seed]));
@@ -121,19 +136,37 @@ describe('random', () => {
 
   test('defaults to 10 samples; a fixed point is one trial; maxTrials caps', () => {
     const text = spec(
-      ['  - name: fixed', '    trainer: decision-tree', '    params:', '      maxDepth: 4', '  - name: free', '    trainer: decision-tree', '    params:', '      maxDepth: { range: [1, 9] }', ''].join('\n'),
+      [
+        '  - name: fixed',
+        '    trainer: decision-tree',
+        '    params:',
+        '      maxDepth: 4',
+        '  - name: free',
+        '    trainer: decision-tree',
+        '    params:',
+        '      maxDepth: { range: [1, 9] }',
+        '',
+      ].join('\n'),
       '  strategy: random\n',
     );
     const trials = expandSearchSpace(load(text));
     expect(trials.filter((t) => t.candidate === 'fixed')).toHaveLength(1);
     expect(trials.filter((t) => t.candidate === 'free')).toHaveLength(10);
-    const capped = expandSearchSpace(load(text.replace('  strategy: random\n', '  strategy: random\n  maxTrials: 4\n')));
+    const capped = expandSearchSpace(
+      load(text.replace('  strategy: random\n', '  strategy: random\n  maxTrials: 4\n')),
+    );
     expect(capped.map((t) => t.candidate)).toEqual(['fixed', 'free', 'free', 'free']);
   });
 
   test('random search needs no step for a float range', () => {
     const text = spec(
-      ['  - name: lr', '    trainer: logistic-regression', '    params:', '      learningRate: { range: [0.01, 0.5] }', ''].join('\n'),
+      [
+        '  - name: lr',
+        '    trainer: logistic-regression',
+        '    params:',
+        '      learningRate: { range: [0.01, 0.5] }',
+        '',
+      ].join('\n'),
       '  strategy: random\n  samples: 3\n',
     );
     expect(checkSpec(text, 'spec.yaml').diagnostics).toEqual([]);

@@ -16,7 +16,12 @@ describe('a full classification spec (penguins)', () => {
     const { spec } = parseSpec(text, 'penguins.yaml', { columns: PENGUIN_COLUMNS });
     expect(spec.selection.goal).toBe('maximize');
     expect(spec.search?.strategy).toBe('grid');
-    expect(spec.models.map((m) => m.trainer)).toEqual(['random-forest', 'decision-tree', 'logistic-regression', 'tfjs']);
+    expect(spec.models.map((m) => m.trainer)).toEqual([
+      'random-forest',
+      'decision-tree',
+      'logistic-regression',
+      'tfjs',
+    ]);
     expect(spec.models[3]?.resources).toEqual({ cpus: 2, memory: '512Mi' });
     expect(spec.models[3]?.layers?.[0]).toEqual({ dense: { units: '$units', activation: 'relu' } });
     expect(spec.transforms?.[2]).toEqual({ fillMissing: { strategy: 'median' } });
@@ -39,13 +44,19 @@ describe('a regression spec (cars)', () => {
   });
 
   test('a derived column exists only for the steps after its derive', () => {
-    const early = edit(text, ['expr: Horsepower > 0 and not isnull(Miles_per_Gallon)', "expr: '`Power To Weight` > 0'"]);
+    const early = edit(text, [
+      'expr: Horsepower > 0 and not isnull(Miles_per_Gallon)',
+      "expr: '`Power To Weight` > 0'",
+    ]);
     const ds = checkSpec(early, 'cars.yaml', { columns: CAR_COLUMNS }).diagnostics;
     expect(ds.map((d) => [d.field, d.line, d.column, d.message])).toEqual([
       ['transforms[0].filter.expr', 11, 14, 'unknown column "Power To Weight" in expression'],
     ]);
     const moved = edit(text, ['columns: [Horsepower, Weight_in_lbs,', 'columns: [Power To Weight, Weight_in_lbs,']);
-    const dropped = edit(moved, ['  - derive:\n      name: Power To Weight\n      expr: Horsepower / Weight_in_lbs\n', '']);
+    const dropped = edit(moved, [
+      '  - derive:\n      name: Power To Weight\n      expr: Horsepower / Weight_in_lbs\n',
+      '',
+    ]);
     const { diagnostics } = checkSpec(dropped, 'cars.yaml', { columns: CAR_COLUMNS });
     expect(diagnostics.map((d) => d.field)).toEqual(['features[6]', 'transforms[3].standardize.columns[0]']);
   });
@@ -81,7 +92,12 @@ describe('defaults and hashing', () => {
 
   test('an alias bomb is refused, not expanded', () => {
     const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 8; i++) lines.push(`${'abcdefgh'[i]}: &${'abcdefgh'[i]} [${Array(10).fill(`*${'abcdefgh'[i - 1]}`).join(', ')}]`);
+    for (let i = 1; i < 8; i++)
+      lines.push(
+        `${'abcdefgh'[i]}: &${'abcdefgh'[i]} [${Array(10)
+          .fill(`*${'abcdefgh'[i - 1]}`)
+          .join(', ')}]`,
+      );
     const { diagnostics } = checkSpec(`${lines.join('\n')}\n`, 'bomb.yaml');
     expect(diagnostics).toHaveLength(1);
     expect(diagnostics[0]?.message).toMatch(/aliases expand too far/);
