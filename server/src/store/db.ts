@@ -1,7 +1,9 @@
 /** The metadata database: one SQLite file, WAL mode, schema migrated on open. */
 import Database from 'better-sqlite3';
 
-export type Db = Database.Database;
+// An interface (not an alias) so declaration files can name it.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Db extends Database.Database {}
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE runs (
