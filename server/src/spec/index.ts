@@ -18,7 +18,8 @@ import { parseYaml } from './parse';
 import { PipelineSpec, referencedSchemas } from './schema';
 import { checkSemantics } from './semantic';
 import { MAX_DIAGNOSTICS, type SpecSource } from './source';
-import { describe, checkNode, type ValidateContext } from './validate';
+import { checkNode, type ValidateContext } from './validate';
+import { describe } from './words';
 
 export * from './schema';
 export { SpecError, formatDiagnostic, type SpecDiagnostic } from './errors';

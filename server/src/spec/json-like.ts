@@ -41,11 +41,6 @@ export function deref(schema: Schema, refs: ReadonlyMap<string, Schema>): Schema
   return s;
 }
 
-/** Object branches of a union, keyed by their property names (the discriminating keys). */
-export function objectBranchKeys(branch: Schema): string[] {
-  return Object.keys(branch.properties ?? {});
-}
-
 /**
  * The object branch a mapping with `keys` belongs to: the one sharing the most keys with it
  * (transforms, layers and splits are told apart by their single key; `range` vs `logRange` too).

@@ -118,6 +118,10 @@ function checkSpace(
     if (!checkNode(endSchema, ends?.items?.[0], [...path, key, 0], validate)) return;
     if (!checkNode(endSchema, ends?.items?.[1], [...path, key, 1], validate)) return;
   }
+  if (isRange(space) && space.step !== undefined && space.num !== undefined) {
+    source.atKey([...path, 'num'], 'give either "step" or "num", not both: each sets the points a grid takes');
+    return;
+  }
   if (isRange(space) && type === 'integer' && space.step !== undefined && !Number.isInteger(space.step)) {
     source.atValue(
       [...path, 'step'],

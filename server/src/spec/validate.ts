@@ -6,18 +6,17 @@
  * Unions are resolved before descending (by the node's shape, then by a mapping's keys) so a
  * mistake inside one branch gives that branch's error, not one error per branch.
  */
-import { isMap, isScalar, isSeq, type Document, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
+import { isScalar, type Document, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
 import { deref, pickObjectBranch, type Schema } from './json-like';
 import { keyString, resolveNode, type Anchor, type Path, type Reporter } from './source';
 import { suggest } from './suggest';
+import { describe, expected, shapeOf, type Shape } from './words';
 
 export interface ValidateContext {
   readonly doc: Document;
   readonly refs: ReadonlyMap<string, Schema>;
   readonly report: Reporter;
 }
-
-type Shape = 'map' | 'seq' | 'string' | 'number' | 'boolean' | 'null' | 'other';
 
 /** Human phrases for the patterns in schema.ts; any other pattern is shown as a regex. */
 const PATTERN_PHRASES: Readonly<Record<string, string>> = {
@@ -247,18 +246,6 @@ function checkScalar(s: Schema, node: Node, path: Path, ctx: ValidateContext): b
   return true;
 }
 
-function shapeOf(node: Node | undefined): Shape {
-  if (node === undefined) return 'null';
-  if (isMap(node)) return 'map';
-  if (isSeq(node)) return 'seq';
-  if (!isScalar(node)) return 'other';
-  const v = node.value;
-  if (v === null || v === undefined) return 'null';
-  if (typeof v === 'string' || typeof v === 'boolean') return typeof v as Shape;
-  if (typeof v === 'number') return 'number';
-  return 'other';
-}
-
 function accepts(schema: Schema, shape: Shape, ctx: ValidateContext): boolean {
   const s = deref(schema, ctx.refs);
   if (s.anyOf) return s.anyOf.some((b) => accepts(b, shape, ctx));
@@ -273,36 +260,4 @@ function accepts(schema: Schema, shape: Shape, ctx: ValidateContext): boolean {
     default:
       return s.type === shape;
   }
-}
-
-/** What a schema wants, in words: "a mapping", "an integer", "a number or a string". */
-export function expected(schema: Schema, ctx: Pick<ValidateContext, 'refs'>): string {
-  const s = deref(schema, ctx.refs);
-  if (s.anyOf) return [...new Set(s.anyOf.map((b) => expected(b, ctx)))].join(' or ');
-  if (s.const !== undefined) return JSON.stringify(s.const);
-  switch (s.type) {
-    case 'object':
-      return 'a mapping';
-    case 'array':
-      return Array.isArray(s.items) ? `a list of ${s.items.length} numbers [low, high]` : 'a list';
-    case 'integer':
-      return 'an integer';
-    case 'boolean':
-      return 'true or false';
-    default:
-      return `a ${s.type ?? 'value'}`;
-  }
-}
-
-/** What the YAML has, in words: "a mapping", "the string \"x\"", "nothing". */
-export function describe(node: Node | undefined): string {
-  const shape = shapeOf(node);
-  if (shape === 'map') return 'a mapping';
-  if (shape === 'seq') return 'a list';
-  if (shape === 'null') return 'nothing';
-  if (shape === 'other') return 'an unsupported value';
-  const v = (node as { value: unknown; source?: string }).value;
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 37)}...` : v)}`;
-  if (typeof v === 'number' && !Number.isFinite(v)) return (node as { source?: string }).source ?? String(v);
-  return String(v);
 }

@@ -158,6 +158,28 @@ const cases: Case[] = [
     message: /^a range of floats needs "step" or "num" under grid search/,
   },
   {
+    name: 'a range with both step and num',
+    text: edit(BASE, ['range: [0.001, 0.1], num: 3', 'range: [0.001, 0.1], step: 0.01, num: 3']),
+    at: [25, 56],
+    field: 'models[1].params.learningRate.num',
+    message: /^give either "step" or "num", not both/,
+  },
+  {
+    name: 'an empty value for a search space',
+    text: edit(BASE, ['maxDepth: [3, 5]', 'maxDepth:']),
+    at: [20, 7],
+    field: 'models[0].params.maxDepth',
+    message: /^expected a number, a string, true or false, a list or a mapping, got nothing$/,
+  },
+  {
+    name: 'a string parameter value with a typo',
+    text: edit(BASE, ['      units: [8, 16]', '      units: [8, 16]\n      optimizer: adma']),
+    at: [25, 18],
+    field: 'models[1].params.optimizer',
+    message: /^expected one of "adam", "sgd", "rmsprop", got "adma"$/,
+    suggestion: 'adam',
+  },
+  {
     name: 'an unknown metric',
     text: edit(BASE, ['metric: accuracy', 'metric: acuracy']),
     at: [29, 11],
