@@ -44,16 +44,20 @@ export function deref(schema: Schema, refs: ReadonlyMap<string, Schema>): Schema
 /**
  * The object branch a mapping with `keys` belongs to: the one sharing the most keys with it
  * (transforms, layers and splits are told apart by their single key; `range` vs `logRange` too).
+ * On a tie the branch of the key written first wins.
  */
 export function pickObjectBranch(branches: readonly Schema[], keys: readonly string[]): Schema | undefined {
   let best: Schema | undefined;
   let bestScore = 0;
+  let bestFirst = Infinity;
   for (const b of branches) {
     const props = b.properties ?? {};
-    const score = keys.filter((k) => Object.prototype.hasOwnProperty.call(props, k)).length;
-    if (score > bestScore) {
+    const shared = keys.map((k, i) => (Object.prototype.hasOwnProperty.call(props, k) ? i : -1)).filter((i) => i >= 0);
+    const first = shared[0] ?? Infinity;
+    if (shared.length > bestScore || (shared.length === bestScore && shared.length > 0 && first < bestFirst)) {
       best = b;
-      bestScore = score;
+      bestScore = shared.length;
+      bestFirst = first;
     }
   }
   return best;

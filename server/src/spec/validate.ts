@@ -69,7 +69,7 @@ function checkUnion(
     const map = node as YAMLMap;
     const keys = map.items.map((p) => keyString(p, ctx.doc) ?? '');
     const branch = pickObjectBranch(fitting, keys);
-    if (branch) return checkNode(branch, map, path, ctx, fallback);
+    if (branch) return checkBranch(branch, fitting, map, keys, path, ctx, fallback);
     // Name the keys that tell the branches apart (their required ones), each once.
     const names = [...new Set(fitting.flatMap((b) => b.required ?? Object.keys(b.properties ?? {})))];
     const first = map.items[0];
@@ -86,6 +86,36 @@ function checkUnion(
   const quiet: ValidateContext = { ...ctx, report: { at: () => undefined } };
   if (fitting.length > 1 && fitting.some((b) => checkNode(b, node, path, quiet, fallback))) return true;
   return checkNode(fitting[0]!, node, path, ctx, fallback);
+}
+
+/**
+ * One item of a one-key-per-item list (transforms, layers, splits) holding a second item's
+ * key — a missing "- " — is reported as that, once, instead of as an unknown key.
+ */
+function checkBranch(
+  branch: Schema,
+  fitting: readonly Schema[],
+  map: YAMLMap,
+  keys: readonly string[],
+  path: Path,
+  ctx: ValidateContext,
+  fallback: Anchor,
+): boolean {
+  const own = Object.keys(branch.properties ?? {});
+  const oneKeyItems = fitting.every((b) => Object.keys(b.properties ?? {}).length === 1);
+  const isOtherItem = (k: string): boolean => !own.includes(k) && fitting.some((b) => b.properties?.[k] !== undefined);
+  if (!oneKeyItems || !keys.some(isOtherItem)) return checkNode(branch, map, path, ctx, fallback);
+  map.items.forEach((pair, i) => {
+    const key = keys[i]!;
+    const keyNode = resolveNode(pair.key, ctx.doc);
+    if (isOtherItem(key)) {
+      const message = `${JSON.stringify(key)} starts another item: each item takes one key (write "- ${key}:")`;
+      ctx.report.at(keyNode, [...path, key], message, undefined, map);
+    } else if (own.includes(key)) {
+      checkNode(branch.properties![key]!, pair.value, [...path, key], ctx, keyNode);
+    }
+  });
+  return false;
 }
 
 function checkEnum(

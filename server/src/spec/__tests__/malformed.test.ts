@@ -280,6 +280,13 @@ const cases: Case[] = [
     suggestion: 'oneHot',
   },
   {
+    name: 'two transforms in one item (a missing "- ")',
+    text: edit(BASE, ['      columns: [Island]\n', '      columns: [Island]\n    standardize: {}\n']),
+    at: [12, 5],
+    field: 'transforms[0].standardize',
+    message: /^"standardize" starts another item: each item takes one key \(write "- standardize:"\)$/,
+  },
+  {
     name: 'a duplicate candidate name',
     text: edit(BASE, ['name: mlp', 'name: forest']),
     at: [21, 11],
