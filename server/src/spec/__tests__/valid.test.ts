@@ -68,6 +68,12 @@ describe('defaults and hashing', () => {
     expect(parseSpec(spelled, 'a.yaml').hash).toBe(parseSpec(BASE, 'b.yaml').hash);
   });
 
+  test('defaults inside unions are filled from the branch the spec chose', () => {
+    const { spec } = parseSpec(`${BASE}split: { holdout: { stratify: true } }\n`, 'a.yaml');
+    expect(spec.split).toEqual({ holdout: { stratify: true, test: 0.2 } });
+    expect(spec.selection).toEqual({ metric: 'accuracy', goal: 'maximize' });
+  });
+
   test('key order and comments do not change the hash; a value does', () => {
     const reordered = `# comment\n${BASE.split('\n').slice(14).join('\n')}\n${BASE.split('\n').slice(0, 14).join('\n')}\n`;
     expect(parseSpec(reordered, 'a.yaml').hash).toBe(parseSpec(BASE, 'a.yaml').hash);
