@@ -11,6 +11,7 @@
  * array, classifiers only), stratum.trainer and stratum.task, plus any caller's extras.
  */
 import type { Preprocessor } from '../data/prepare';
+import { trainerInfo } from '../trainers/catalog';
 import type { TrainedModel } from '../trainers/types';
 import { attr, ELEMENT, GraphBuilder } from './builder';
 import { constantGraph, type ConstantState } from './constant';
@@ -54,8 +55,10 @@ interface Envelope {
 
 function checkState(trainer: string, state: Envelope, pre: Preprocessor, nFeatures: number, nClasses: number): void {
   if (typeof state !== 'object' || state === null) throw new OnnxExportError(trainer, 'the model has no saved state');
-  if (state.task !== undefined && state.task !== pre.task) {
-    throw new OnnxExportError(trainer, `the model was trained for ${state.task}, the preprocessor is for ${pre.task}`);
+  // States that do not record their task belong to trainers with a single one.
+  const tasks = state.task !== undefined ? [state.task] : (trainerInfo(trainer)?.tasks ?? [pre.task]);
+  if (!tasks.includes(pre.task)) {
+    throw new OnnxExportError(trainer, `the model was trained for ${tasks.join(' or ')}, the preprocessor is for ${pre.task}`);
   }
   if (state.features !== undefined && state.features !== nFeatures) {
     throw new OnnxExportError(trainer, `the model takes ${state.features} features, the preprocessor makes ${nFeatures}`);

@@ -1,6 +1,7 @@
 /**
- * Runs one trial from start to finish, with no I/O of its own: data bytes in, metrics and a
- * portable model artifact out. The worker's executor process calls it; so can a test.
+ * Runs one trial from start to finish, with no I/O of its own: data bytes in, metrics and the
+ * model as ONNX out (the preprocessor and class labels ride in its metadata, see
+ * onnx/export.ts). The worker's executor process calls it; so can a test.
  *
  * Holdout: train on the train rows, score on the test rows. k-fold: score each fold, report
  * the mean, then train the delivered model on all rows.
@@ -9,13 +10,12 @@ import { BASELINE_PREFIX } from '../scheduler/baseline';
 import { parseSpec, type LoadedSpec } from '../spec';
 import type { PipelineSpec } from '../spec/schema';
 import { prepareFolds, type Dataset, type Preprocessor } from '../data/prepare';
+import { exportOnnx, ONNX_FORMAT } from '../onnx/export';
 import { inferFormat, loadFrame } from '../data/load';
 import type { DataFormat, Frame } from '../data/types';
 import { baselineMetrics, evaluate } from '../trainers/metrics';
 import type { TrainerRegistry } from '../trainers/registry';
 import type { EpochDecision, TrainedModel } from '../trainers/types';
-
-export const MODEL_FORMAT = 'stratum-model/v1';
 
 export interface TrialInput {
   readonly specYaml: string;
@@ -38,21 +38,12 @@ export interface TrialHooks {
 
 export interface TrialOutput {
   readonly metrics: Record<string, number>;
+  /** The trained model as an ONNX file. */
   readonly artifact: Uint8Array;
+  /** The artifact's format: 'onnx'. */
   readonly format: string;
   readonly backend: string;
   readonly note: string;
-}
-
-/** The model artifact: everything needed to turn raw records into predictions. */
-export interface ModelArtifact {
-  readonly format: typeof MODEL_FORMAT;
-  readonly trainer: string;
-  readonly backend: string;
-  readonly candidate: string;
-  readonly params: Readonly<Record<string, unknown>>;
-  readonly preprocessor: Preprocessor;
-  readonly model: unknown;
 }
 
 export interface RunnerDeps {
@@ -117,21 +108,23 @@ export async function runTrial(input: TrialInput, deps: RunnerDeps, hooks: Trial
     model = await train(prepared.full.data, prepared.full.preprocessor.classes);
     preprocessor = prepared.full.preprocessor;
   }
-  const artifact: ModelArtifact = {
-    format: MODEL_FORMAT,
-    trainer: input.trainer,
-    backend: model.backend,
-    candidate: input.candidate,
-    params: input.params,
-    preprocessor: preprocessor!,
-    model: model.toJSON(),
-  };
-  model.dispose?.();
+  let artifact: Uint8Array;
+  try {
+    artifact = exportOnnx(model, preprocessor!, {
+      metadata: {
+        'stratum.candidate': input.candidate,
+        'stratum.params': JSON.stringify(input.params),
+        'stratum.backend': model.backend,
+      },
+    });
+  } finally {
+    model.dispose?.();
+  }
   return {
     metrics: mean(foldMetrics),
-    artifact: Buffer.from(JSON.stringify(artifact)),
-    format: MODEL_FORMAT,
-    backend: artifact.backend,
+    artifact,
+    format: ONNX_FORMAT,
+    backend: model.backend,
     note: stopped,
   };
 }
