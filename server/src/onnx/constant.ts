@@ -18,7 +18,10 @@ export interface ConstantState {
 export function constantGraph(g: GraphBuilder, x: string, state: ConstantState, nClasses: number): string {
   const row = state.task === 'classification' ? state.prior : [state.mean];
   if (state.task === 'classification' && row.length !== nClasses) {
-    throw new OnnxExportError('synthetic', `the saved state has ${row.length} class frequencies for ${nClasses} classes`);
+    throw new OnnxExportError(
+      'synthetic',
+      `the saved state has ${row.length} class frequencies for ${nClasses} classes`,
+    );
   }
   if (!row.every(Number.isFinite)) throw new OnnxExportError('synthetic', 'the saved state holds a non-finite value');
   const batch = g.op('Shape', [x], { start: attr.int(0), end: attr.int(1) }, 'batch');

@@ -24,6 +24,7 @@ export const ONNX_FORMAT = 'onnx';
 export const INPUT_NAME = 'features';
 export const OUTPUT_NAMES = { label: 'label', probabilities: 'probabilities', prediction: 'prediction' } as const;
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const STRATUM_VERSION: string = (require('../../package.json') as { version: string }).version;
 const BATCH = 'batch';
 
@@ -58,10 +59,16 @@ function checkState(trainer: string, state: Envelope, pre: Preprocessor, nFeatur
   // States that do not record their task belong to trainers with a single one.
   const tasks = state.task !== undefined ? [state.task] : (trainerInfo(trainer)?.tasks ?? [pre.task]);
   if (!tasks.includes(pre.task)) {
-    throw new OnnxExportError(trainer, `the model was trained for ${tasks.join(' or ')}, the preprocessor is for ${pre.task}`);
+    throw new OnnxExportError(
+      trainer,
+      `the model was trained for ${tasks.join(' or ')}, the preprocessor is for ${pre.task}`,
+    );
   }
   if (state.features !== undefined && state.features !== nFeatures) {
-    throw new OnnxExportError(trainer, `the model takes ${state.features} features, the preprocessor makes ${nFeatures}`);
+    throw new OnnxExportError(
+      trainer,
+      `the model takes ${state.features} features, the preprocessor makes ${nFeatures}`,
+    );
   }
   if (pre.task === 'classification' && state.nClasses !== undefined && state.nClasses !== nClasses) {
     throw new OnnxExportError(trainer, `the model has ${state.nClasses} classes, the preprocessor ${nClasses}`);

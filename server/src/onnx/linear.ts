@@ -44,7 +44,11 @@ export function logisticGraph(g: GraphBuilder, x: string, state: LogisticState):
   const trainer = 'logistic-regression';
   check(trainer, state.mean?.length === d && state.scale?.length === d, `expected ${d} means and scales`);
   check(trainer, state.weights?.length === k, `expected ${k} weight rows`);
-  check(trainer, state.weights.every((row) => row.length === d + 1), `expected ${d + 1} weights per class`);
+  check(
+    trainer,
+    state.weights.every((row) => row.length === d + 1),
+    `expected ${d + 1} weights per class`,
+  );
   // Wᵀ: [features, classes], so each row of z multiplies into one logit per class.
   const wt = new Float32Array(d * k);
   for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) wt[j * k + c] = state.weights[c]![j]!;
@@ -56,7 +60,14 @@ export function logisticGraph(g: GraphBuilder, x: string, state: LogisticState):
   );
   const logits = g.op(
     'Add',
-    [g.op('MatMul', [z, g.floats('weights', wt, [d, k])]), g.floats('bias', state.weights.map((row) => row[d]!), [k])],
+    [
+      g.op('MatMul', [z, g.floats('weights', wt, [d, k])]),
+      g.floats(
+        'bias',
+        state.weights.map((row) => row[d]!),
+        [k],
+      ),
+    ],
     {},
     'logits',
   );

@@ -60,7 +60,9 @@ export function activation(ctx: Context, v: Value, name: unknown, layer: string)
   const key = typeof name === 'string' ? (ALIASES[name] ?? name) : '';
   const apply = ACTIVATIONS[key];
   if (!apply) {
-    fail(`layer ${layer}: activation ${JSON.stringify(name)} has no ONNX form (supported: ${ACTIVATION_NAMES.join(', ')})`);
+    fail(
+      `layer ${layer}: activation ${JSON.stringify(name)} has no ONNX form (supported: ${ACTIVATION_NAMES.join(', ')})`,
+    );
   }
   return { ...v, name: apply(ctx, v.name, v) };
 }
@@ -69,7 +71,8 @@ export function activation(ctx: Context, v: Value, name: unknown, layer: string)
 export function activationLayer(ctx: Context, v: Value, className: string, config: Record<string, unknown>): Value {
   const g = ctx.g;
   const layer = String(config.name);
-  const num = (key: string, fallback: number): number => (typeof config[key] === 'number' ? (config[key] as number) : fallback);
+  const num = (key: string, fallback: number): number =>
+    typeof config[key] === 'number' ? (config[key] as number) : fallback;
   switch (className) {
     case 'LeakyReLU':
       return { ...v, name: g.op('LeakyRelu', [v.name], { alpha: attr.float(num('alpha', 0.3)) }) };

@@ -41,7 +41,8 @@ function window2d(
   dilations: [number, number],
   padding: unknown,
 ): { out: [number, number]; pads: number[] } {
-  if (padding !== 'same' && padding !== 'valid') fail(`layer ${layer}: padding ${JSON.stringify(padding)} is not supported`);
+  if (padding !== 'same' && padding !== 'valid')
+    fail(`layer ${layer}: padding ${JSON.stringify(padding)} is not supported`);
   const [h, w] = v.shape as [number, number, number];
   const rows = window1d(h, kernel[0], strides[0], dilations[0], padding);
   const cols = window1d(w, kernel[1], strides[1], dilations[1], padding);
@@ -61,7 +62,8 @@ function oihw(data: Float32Array, [kh, kw, cin, cout]: readonly number[]): Float
   for (let y = 0; y < kh!; y++)
     for (let x = 0; x < kw!; x++)
       for (let i = 0; i < cin!; i++)
-        for (let o = 0; o < cout!; o++) out[((o * cin! + i) * kh! + y) * kw! + x] = data[((y * kw! + x) * cin! + i) * cout! + o]!;
+        for (let o = 0; o < cout!; o++)
+          out[((o * cin! + i) * kh! + y) * kw! + x] = data[((y * kw! + x) * cin! + i) * cout! + o]!;
   return out;
 }
 
@@ -124,7 +126,8 @@ export function batchNormalization(ctx: Context, input: Value, config: Config): 
   const layer = String(config.name);
   const rank = input.shape.length + 1;
   const axis = Array.isArray(config.axis) && config.axis.length === 1 ? config.axis[0] : (config.axis ?? -1);
-  if (axis !== -1 && axis !== rank - 1) fail(`layer ${layer}: normalising over axis ${JSON.stringify(axis)} is not supported`);
+  if (axis !== -1 && axis !== rank - 1)
+    fail(`layer ${layer}: normalising over axis ${JSON.stringify(axis)} is not supported`);
   if (rank !== 2 && rank !== 4) fail(`layer ${layer}: batch normalisation of a rank-${rank} tensor is not supported`);
   const v = rank === 4 ? channelsFirst(ctx, input, layer) : input;
   const channels = v.shape[v.shape.length - 1]!;

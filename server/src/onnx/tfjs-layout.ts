@@ -43,7 +43,8 @@ export function channelsLast(ctx: Context, v: Value): Value {
 /** A rank-4 tfjs tensor (shape [H, W, C]) as ONNX NCHW, for Conv, pooling and BatchNormalization. */
 export function channelsFirst(ctx: Context, v: Value, layer: string): Value {
   if (v.nchw) return v;
-  if (v.shape.length !== 3) fail(`layer ${layer} needs an [height, width, channels] input, got [${v.shape.join(', ')}]`);
+  if (v.shape.length !== 3)
+    fail(`layer ${layer} needs an [height, width, channels] input, got [${v.shape.join(', ')}]`);
   return { ...v, name: ctx.g.op('Transpose', [v.name], { perm: ints([0, 3, 1, 2]) }, 'to_nchw'), nchw: true };
 }
 

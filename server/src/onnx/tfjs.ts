@@ -29,7 +29,14 @@ interface LayerJson {
 
 type Convert = (ctx: Context, v: Value, config: Record<string, unknown>) => Value;
 
-const IDENTITY = new Set(['Dropout', 'SpatialDropout1D', 'AlphaDropout', 'GaussianDropout', 'GaussianNoise', 'InputLayer']);
+const IDENTITY = new Set([
+  'Dropout',
+  'SpatialDropout1D',
+  'AlphaDropout',
+  'GaussianDropout',
+  'GaussianNoise',
+  'InputLayer',
+]);
 
 const LAYERS: Record<string, Convert> = {
   Dense: dense,
@@ -149,7 +156,9 @@ export function tfjsGraph(g: GraphBuilder, x: string, state: TfjsState): string 
     if (IDENTITY.has(layer.class_name)) continue;
     const convert = LAYERS[layer.class_name];
     if (!convert) {
-      fail(`layer ${String(layer.config?.name)}: ${layer.class_name} is not supported (supported: ${Object.keys(LAYERS).join(', ')})`);
+      fail(
+        `layer ${String(layer.config?.name)}: ${layer.class_name} is not supported (supported: ${Object.keys(LAYERS).join(', ')})`,
+      );
     }
     v = convert(ctx, v, layer.config);
   }

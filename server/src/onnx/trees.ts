@@ -77,7 +77,12 @@ class Ensemble {
    * Adds a tree in preorder; `leaf` gives the weight per target (class) of a leaf's
    * distribution, `column` maps a split column to a feature index.
    */
-  addTree(tree: number, root: CartNode, column: (c: number) => number, leaf: (d: CartNode['distribution']) => number[]): void {
+  addTree(
+    tree: number,
+    root: CartNode,
+    column: (c: number) => number,
+    leaf: (d: CartNode['distribution']) => number[],
+  ): void {
     let next = 0;
     const visit = (node: CartNode): number => {
       const id = next++;
@@ -201,10 +206,20 @@ export function decisionTreeGraph(g: GraphBuilder, x: string, state: TreeState):
   const root = state.model?.root;
   if (!root) throw new OnnxExportError(trainer, 'the saved state holds no tree');
   if (state.task === 'classification') {
-    e.addTree(0, root, (c) => c, (d) => classDistribution(trainer, d, state.nClasses));
+    e.addTree(
+      0,
+      root,
+      (c) => c,
+      (d) => classDistribution(trainer, d, state.nClasses),
+    );
     return classifier(g, x, e, state.nClasses);
   }
-  e.addTree(0, root, (c) => c, (d) => leafValue(trainer, d));
+  e.addTree(
+    0,
+    root,
+    (c) => c,
+    (d) => leafValue(trainer, d),
+  );
   return regressor(g, x, e, 'SUM');
 }
 

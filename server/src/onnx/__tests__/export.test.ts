@@ -38,7 +38,11 @@ function trainer(p: Pipeline, plugin: typeof logisticRegressionTrainer, params: 
  * their original records: those the preprocessor accepts (a null its fillMissing covers is
  * fine; one a dropMissing would have removed is not).
  */
-function requests(p: Pipeline, pre: Preprocessor, n: number): { records: Record<string, unknown>[]; raw: Record<string, unknown>[] } {
+function requests(
+  p: Pipeline,
+  pre: Preprocessor,
+  n: number,
+): { records: Record<string, unknown>[]; raw: Record<string, unknown>[] } {
   const raw = p.records.filter((r) => {
     try {
       preprocessRecords(pre, [r]);
@@ -118,7 +122,12 @@ describe('exportOnnx', () => {
   it('refuses what it cannot export, with OnnxExportError', async () => {
     const logistic = await trainer(penguins, logisticRegressionTrainer, { numSteps: 2 });
     const pre = penguins.fold.preprocessor;
-    const unknown: TrainedModel = { trainer: 'external', backend: 'js', predict: () => new Float64Array(), toJSON: () => ({}) };
+    const unknown: TrainedModel = {
+      trainer: 'external',
+      backend: 'js',
+      predict: () => new Float64Array(),
+      toJSON: () => ({}),
+    };
     expect(() => exportOnnx(unknown, pre)).toThrow(/no exporter for this trainer/);
     const n = pre.featureNames.length;
     expect(() => exportOnnx(logistic, { ...pre, featureNames: pre.featureNames.slice(1) })).toThrow(
@@ -133,7 +142,11 @@ describe('GraphBuilder', () => {
   it('makes hinted names unique and refuses a taken exact name', () => {
     const g = new GraphBuilder('t');
     const x = g.input('x', onnx.TensorProto.DataType.FLOAT, ['batch', 2]);
-    expect([g.op('Relu', [x], {}, 'y'), g.op('Relu', [x], {}, 'y'), g.op('Relu', [x], {}, 'y')]).toEqual(['y', 'y_1', 'y_2']);
+    expect([g.op('Relu', [x], {}, 'y'), g.op('Relu', [x], {}, 'y'), g.op('Relu', [x], {}, 'y')]).toEqual([
+      'y',
+      'y_1',
+      'y_2',
+    ]);
     expect(() => g.node('Identity', [x], ['y'], {}, { exact: true })).toThrow(/already taken/);
     expect(() => g.floats('w', [1, 2, 3], [2, 2])).toThrow(/3 values for shape \[2, 2\]/);
   });

@@ -148,7 +148,9 @@ describe('hand-built tfjs stacks → ONNX', () => {
         tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: seeded(7) }),
       ],
     });
-    const x = asFloat32(imageRecords(30, 9).map((r) => Float64Array.from({ length: 64 }, (_, p) => r[`p${p}`] as number)));
+    const x = asFloat32(
+      imageRecords(30, 9).map((r) => Float64Array.from({ length: 64 }, (_, p) => r[`p${p}`] as number)),
+    );
     const bytes = exportOnnx(wrap(model, 'classification', 64), preprocessor(64, 'classification'));
     const out = runOnnx(bytes, x);
     const diff = maxAbsDiff(predict(model, x, [8, 8, 1]), out.probabilities!);
@@ -160,7 +162,12 @@ describe('hand-built tfjs stacks → ONNX', () => {
 
   it('refuses a layer it cannot translate, naming it', async () => {
     const model = tf.sequential({
-      layers: [tf.layers.dense({ units: 4, inputShape: [5] }), tf.layers.repeatVector({ n: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 1 })],
+      layers: [
+        tf.layers.dense({ units: 4, inputShape: [5] }),
+        tf.layers.repeatVector({ n: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 1 }),
+      ],
     });
     const wrapped = wrap(model, 'regression', 5);
     expect(() => exportOnnx(wrapped, preprocessor(5, 'regression'))).toThrow(OnnxExportError);

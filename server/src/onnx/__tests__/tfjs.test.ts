@@ -4,7 +4,7 @@
  * every activation and a first layer that takes [H, W, C] directly.
  */
 import type { Preprocessor } from '../../data/prepare';
-import { tf, tfjsBackend } from '../../trainers/tfjs-backend';
+import { tfjsBackend } from '../../trainers/tfjs-backend';
 import { tfjsTrainer } from '../../trainers/tfjs';
 import type { TrainedModel } from '../../trainers/types';
 import type { LayerSpec } from '../../spec/schema';
@@ -40,7 +40,12 @@ async function trainOn(p: Pipeline, layers: readonly LayerSpec[], params: Record
 }
 
 /** Exports, runs and compares; returns the ONNX bytes. */
-function expectParity(label: string, model: TrainedModel, pre: Preprocessor, rows: readonly Float64Array[]): Uint8Array {
+function expectParity(
+  label: string,
+  model: TrainedModel,
+  pre: Preprocessor,
+  rows: readonly Float64Array[],
+): Uint8Array {
   const bytes = exportOnnx(model, pre);
   const x = asFloat32(rows);
   const out = runOnnx(bytes, x);
