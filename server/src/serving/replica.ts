@@ -7,7 +7,7 @@
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { inference } from '@stratum/proto';
 
-import { createDualServer } from '../api/listener';
+import { createDualServer, type DualHandler } from '../api/listener';
 import type { OnnxSignature } from '../onnx/signature';
 import { createLogger, type Logger } from '../util/log';
 import { DynamicBatcher } from './batcher';
@@ -33,6 +33,8 @@ export interface ReplicaOptions {
   readonly batching?: BatchingOptions;
   readonly limits?: Partial<Limits>;
   readonly intraOpNumThreads?: number;
+  /** How long close() waits for answers still being written before it cuts connections. Default 10 s. */
+  readonly drainTimeoutMs?: number;
   readonly log?: Logger;
 }
 
@@ -41,6 +43,8 @@ export interface Replica {
   readonly service: ReplicaService;
   /** The batching in force: as asked, or off when the model's tensors do not follow a batch dimension. */
   readonly batching: BatchingOptions;
+  /** Requests accepted and not yet answered: what a gateway or autoscaler weighs a replica by. */
+  inflightCount(): number;
   close(): Promise<void>;
 }
 
@@ -73,6 +77,31 @@ function timed(runner: ModelRunner, metrics: ReplicaMetrics): ModelRunner {
   };
 }
 
+/** Counts HTTP exchanges (REST calls and RPCs) until their response closes, so close() can wait for them. */
+function exchangeTracker(handler: DualHandler): { handler: DualHandler; idle(timeoutMs: number): Promise<void> } {
+  let active = 0;
+  const waiters: (() => void)[] = [];
+  return {
+    handler(req, res) {
+      active++;
+      res.once('close', () => {
+        if (--active === 0) for (const w of waiters.splice(0)) w();
+      });
+      handler(req, res);
+    },
+    idle(timeoutMs) {
+      if (active === 0) return Promise.resolve();
+      return new Promise((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs).unref();
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
 export async function startReplica(o: ReplicaOptions): Promise<Replica> {
   const log = o.log ?? createLogger('stratum-replica');
   const limits: Limits = { ...DEFAULT_LIMITS, ...o.limits };
@@ -87,7 +116,8 @@ export async function startReplica(o: ReplicaOptions): Promise<Replica> {
     },
     fallback: restHandler({ service, metrics, limits, log }),
   });
-  const dual = createDualServer(handler);
+  const exchanges = exchangeTracker(handler as DualHandler);
+  const dual = createDualServer(exchanges.handler);
   const host = o.host ?? '127.0.0.1';
   const { port } = await dual.listen(o.port ?? 0, host);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -117,10 +147,12 @@ export async function startReplica(o: ReplicaOptions): Promise<Replica> {
     url,
     service,
     batching,
+    inflightCount: () => running.inflightCount(),
     close() {
       closing ??= (async () => {
         service.setState('DRAINING', 'the replica is shutting down');
         await running.stop();
+        await exchanges.idle(o.drainTimeoutMs ?? 10000);
         await dual.close();
         await runtime.close();
         service.setState('UNAVAILABLE', 'the replica is closed');

@@ -8,6 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onnx } from 'onnx-proto';
 
+import { loadFrame } from '../../data/load';
+import { prepareFolds, preprocessRecords } from '../../data/prepare';
+import { exportOnnx } from '../../onnx/export';
+import { parseSpec } from '../../spec';
+import { logisticRegressionTrainer } from '../../trainers/logistic';
+
 export const REPO = join(__dirname, '..', '..', '..', '..');
 export const PYTHON = join(REPO, '.venv', 'bin', 'python');
 export const FIXTURES = join(REPO, 'server', 'test-fixtures');
@@ -103,4 +109,44 @@ export function sklearnFixture(): { dir: string; modelPath: string; expected: Ex
   execFileSync(PYTHON, [join(FIXTURES, 'make_sklearn_onnx.py'), dir], { stdio: 'pipe' });
   const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
   return { dir, modelPath: join(dir, 'model.onnx'), expected };
+}
+
+/**
+ * A Stratum-trained model: examples/penguins.yaml prepared (fillMissing, oneHot, standardize),
+ * a logistic regression trained on every row, exported with the preprocessor in its metadata.
+ * `expected` is the trainer's own answer on the raw records.
+ */
+export async function stratumPenguins(): Promise<{
+  modelPath: string;
+  records: Record<string, unknown>[];
+  classes: string[];
+  labels: string[];
+  probabilities: number[][];
+}> {
+  const file = join(REPO, 'examples', 'penguins.yaml');
+  const { spec } = parseSpec(readFileSync(file, 'utf8'), file);
+  const bytes = readFileSync(join(REPO, 'node_modules', 'vega-datasets', 'data', 'penguins.json'));
+  const frame = await loadFrame(bytes, 'json', { source: 'penguins.json' });
+  const { full } = prepareFolds(frame, spec);
+  const pre = full.preprocessor;
+  const model = await logisticRegressionTrainer.train({
+    task: 'classification',
+    x: full.data.x,
+    y: full.data.y,
+    featureNames: pre.featureNames,
+    classes: pre.classes,
+    params: { numSteps: 300, learningRate: 0.1 },
+    seed: 3,
+  });
+  const all = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>[];
+  const records = all.filter((r) => r['Beak Length (mm)'] !== null).slice(0, 40);
+  const x = preprocessRecords(pre, records).map((row) => Float64Array.from(Float32Array.from(row)));
+  const classes = [...pre.classes!];
+  return {
+    modelPath: writeTemp('stratum-penguins.onnx', exportOnnx(model, pre)),
+    records,
+    classes,
+    labels: Array.from(model.predict(x), (k) => classes[k]!),
+    probabilities: model.predictProba!(x).map((p) => Array.from(p)),
+  };
 }
