@@ -98,7 +98,9 @@ function decode(bytes: Uint8Array): onnx.ModelProto {
     return onnx.ModelProto.decode(bytes);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    if (e instanceof RangeError || /index out of range/.test(message)) {
+    // Every ONNX writer puts ir_version (field 1, varint: tag byte 0x08) first, so a decode
+    // that runs off the end of bytes starting that way is a cut-short model, not another format.
+    if (bytes[0] === 0x08 && (e instanceof RangeError || /index out of range/.test(message))) {
       throw new OnnxFormatError(
         'truncated',
         `the ONNX model is truncated: its protobuf encoding ends early (${bytes.length} bytes read; ${message})`,
@@ -111,11 +113,11 @@ function decode(bytes: Uint8Array): onnx.ModelProto {
 export function readOnnxSignature(bytes: Uint8Array): OnnxSignature {
   const model = decode(bytes);
   const graph = model.graph;
-  if (num(model.irVersion) <= 0 || !graph) {
-    throw new OnnxFormatError(
-      'not_onnx',
-      `not an ONNX model: the bytes decode as protobuf but carry ${graph ? 'no IR version' : 'no graph'}`,
-    );
+  if (num(model.irVersion) <= 0) {
+    throw new OnnxFormatError('not_onnx', 'not an ONNX model: the bytes decode as protobuf but carry no IR version');
+  }
+  if (!graph) {
+    throw new OnnxFormatError('truncated', `the ONNX model is truncated or empty: its ${bytes.length} bytes end before the graph`);
   }
   // Before IR 4 every initializer was also listed as a graph input; those are weights, not inputs.
   const weights = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));

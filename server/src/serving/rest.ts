@@ -38,10 +38,13 @@ const json = (status: number, value: unknown, headers: Record<string, string | n
 
 const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(?:\/(ready|infer|predict))?\/?$/;
 
+const size = (bytes: number): string =>
+  bytes >= 2 ** 20 ? `${+(bytes / 2 ** 20).toFixed(1)} MiB` : bytes >= 1024 ? `${+(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`;
+
 function tooLarge(limit: number): ServingError {
   return new ServingError(
     'too_large',
-    `the request body exceeds this replica's limit of ${limit} bytes (${(limit / 2 ** 20).toFixed(1)} MiB); send fewer rows per request or raise limits.maxBodyBytes`,
+    `the request body exceeds this replica's limit of ${limit} bytes (${size(limit)}); send fewer rows per request or raise limits.maxBodyBytes`,
   );
 }
 

@@ -129,7 +129,10 @@ export function fromJsonValues(dt: Datatype, values: readonly unknown[], where: 
       else (out as Int32Array)[i] = v as number;
     } else {
       if (typeof v !== 'number') bad(i, 'numbers');
-      (out as Float32Array)[i] = dt === 'FP16' ? toHalf(v as number) : (v as number);
+      const stored = dt === 'FP16' ? toHalf(v as number) : (v as number);
+      (out as Float32Array)[i] = stored;
+      const back = dt === 'FP16' ? fromHalf(stored) : (out as Float32Array)[i]!;
+      if (!Number.isFinite(back)) bad(i, `numbers within ${dt}'s range`);
     }
   }
   return out;

@@ -16,6 +16,8 @@ describe('tensor data', () => {
     expect(() => fromJsonValues('UINT32', [1.5], 'input "x"')).toThrow('input "x": element 0 is number 1.5; UINT32 data must be integers');
     expect(() => fromJsonValues('FP32', [1, '2'], 'input "x"')).toThrow('input "x": element 1 is the string "2"; FP32 data must be numbers');
     expect(() => fromJsonValues('BOOL', [1], 'input "x"')).toThrow('input "x": element 0 is number 1; BOOL data must be true or false');
+    expect(() => fromJsonValues('FP32', [1e39], 'input "x"')).toThrow("input \"x\": element 0 is number 1e+39; FP32 data must be numbers within FP32's range");
+    expect(() => fromJsonValues('FP16', [70000], 'input "x"')).toThrow("input \"x\": element 0 is number 70000; FP16 data must be numbers within FP16's range");
     expect(Array.from(fromJsonValues('INT64', [2 ** 53], 'x') as BigInt64Array)).toEqual([2n ** 53n]);
     expect(fromJsonValues('BYTES', ['a', 'é'], 'x')).toEqual(['a', 'é']);
   });

@@ -2,7 +2,9 @@
 import { createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { inference } from '@stratum/proto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 export interface Answer {
   readonly status: number;
@@ -54,5 +56,48 @@ export function freePort(): Promise<number> {
       const { port } = s.address() as { port: number };
       s.close(() => resolve(port));
     });
+  });
+}
+
+export const REPLICA_MAIN = join(__dirname, '..', '..', '..', 'dist', 'serving', 'replica-main.js');
+
+export interface ReplicaProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** `node server/dist/serving/replica-main.js ARGS` (the built replica), once it prints its ready line. */
+export function spawnReplica(args: readonly string[]): Promise<ReplicaProcess> {
+  const child = spawn(process.execPath, [REPLICA_MAIN, ...args], {
+    env: { ...process.env, STRATUM_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      const m = /ready on (http:\/\/\S+)\n/.exec(out);
+      if (!m) return;
+      child.stdout!.off('data', check);
+      resolve({
+        url: m[1]!,
+        child,
+        stdout: () => out,
+        stderr: () => err,
+        stop: () => {
+          child.kill('SIGTERM');
+          return exited;
+        },
+      });
+    };
+    child.stdout!.on('data', check);
+    void exited.then((code) => reject(new Error(`replica exited (${code}) before it was ready: ${out}${err}`)));
   });
 }
