@@ -1,0 +1,65 @@
+/**
+ * The one network entry point of the extension: Connect/JSON clients of the control plane,
+ * reached through jupyter-server-proxy at `<base_url>/stratum/`. Requests go through
+ * JupyterLab's ServerConnection (Jupyter's own auth and XSRF headers); the proxy replaces the
+ * Authorization header with the control plane's API token, so the browser never holds it.
+ */
+import { Code, ConnectError, createClient, type Interceptor } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-web';
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+import { ClusterService, ModelService, RunService } from '@stratum/proto';
+
+import type { IStratumApi, IStratumSettings } from './tokens';
+
+/** The base URL the panel talks to: the settings override, else the proxy route. */
+export function controlPlaneUrl(settings: IStratumSettings, server: ServerConnection.ISettings): string {
+  const override = settings.controlPlaneUrl.trim();
+  return override || URLExt.join(server.baseUrl, 'stratum');
+}
+
+/**
+ * jupyter-server-proxy buffers a response unless the request accepts `text/event-stream`;
+ * a server stream (WatchRun) must be flushed message by message, so it asks for that.
+ */
+export const streamThroughProxy: Interceptor = (next) => (req) => {
+  if (req.stream) req.header.set('Accept', 'text/event-stream');
+  return next(req);
+};
+
+export function createStratumApi(settings: IStratumSettings, server: ServerConnection.ISettings): IStratumApi {
+  const baseUrl = controlPlaneUrl(settings, server);
+  const transport = createConnectTransport({
+    baseUrl,
+    useBinaryFormat: false,
+    interceptors: [streamThroughProxy],
+    fetch: (input, init) => ServerConnection.makeRequest(String(input), init ?? {}, server),
+  });
+  return {
+    baseUrl,
+    cluster: createClient(ClusterService, transport),
+    runs: createClient(RunService, transport),
+    models: createClient(ModelService, transport),
+  };
+}
+
+/** One line saying why a call failed, for the "not reachable" message. */
+export function describeError(err: unknown): string {
+  if (err instanceof ConnectError) {
+    switch (err.code) {
+      case Code.Unimplemented:
+        return `the control plane does not answer here (${err.rawMessage || 'not found'}); is the stratum-jupyterlab server extension installed?`;
+      case Code.Unauthenticated:
+      case Code.PermissionDenied:
+        return `the control plane refused the API token (${err.rawMessage})`;
+      default:
+        return err.rawMessage || Code[err.code] || 'unknown error';
+    }
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Whether an error means the call was cancelled on purpose (not a failure). */
+export function isAbort(err: unknown): boolean {
+  return ConnectError.from(err).code === Code.Canceled;
+}
