@@ -117,7 +117,10 @@ export function readOnnxSignature(bytes: Uint8Array): OnnxSignature {
     throw new OnnxFormatError('not_onnx', 'not an ONNX model: the bytes decode as protobuf but carry no IR version');
   }
   if (!graph) {
-    throw new OnnxFormatError('truncated', `the ONNX model is truncated or empty: its ${bytes.length} bytes end before the graph`);
+    throw new OnnxFormatError(
+      'truncated',
+      `the ONNX model is truncated or empty: its ${bytes.length} bytes end before the graph`,
+    );
   }
   // Before IR 4 every initializer was also listed as a graph input; those are weights, not inputs.
   const weights = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));

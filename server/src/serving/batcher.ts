@@ -111,7 +111,8 @@ export class DynamicBatcher implements Batcher {
   }
 
   enqueue(job: BatchJob): Promise<Tensor[]> {
-    if (this.stopping) return Promise.reject(new ServingError('unavailable', 'the replica is draining and takes no new requests'));
+    if (this.stopping)
+      return Promise.reject(new ServingError('unavailable', 'the replica is draining and takes no new requests'));
     if (this.queue.length >= this.options.maxQueueSize) {
       return Promise.reject(
         new ServingError(

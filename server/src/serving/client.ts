@@ -65,7 +65,10 @@ async function post<T>(target: string, body: unknown, signal: AbortSignal | unde
   }
   if (!res.ok) {
     const error = (parsed as { error?: unknown } | undefined)?.error;
-    throw new ReplicaClientError(res.status, `${res.status} from ${target}: ${typeof error === 'string' ? error : text.slice(0, 200)}`);
+    throw new ReplicaClientError(
+      res.status,
+      `${res.status} from ${target}: ${typeof error === 'string' ? error : text.slice(0, 200)}`,
+    );
   }
   if (parsed === undefined) throw new ReplicaClientError(res.status, `${target} answered something that is not JSON`);
   return parsed as T;
@@ -94,7 +97,9 @@ export function inferTensors(
       name: t.name,
       datatype: t.datatype,
       shape: [...t.shape],
-      data: Array.isArray(t.data) ? t.data : Array.from(t.data as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? Number(v) : v)),
+      data: Array.isArray(t.data)
+        ? t.data
+        : Array.from(t.data as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? Number(v) : v)),
     })),
     ...(options.outputs ? { outputs: options.outputs.map((o) => ({ name: o })) } : {}),
   };

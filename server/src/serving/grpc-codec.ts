@@ -7,7 +7,15 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import { inference } from '@stratum/proto';
 
 import { fromBytes, fromJsonValues, toBytes } from './tensor-data';
-import { invalid, type Datatype, type InferRequest, type InferResponse, type Limits, type TensorData, type TensorSpec } from './types';
+import {
+  invalid,
+  type Datatype,
+  type InferRequest,
+  type InferResponse,
+  type Limits,
+  type TensorData,
+  type TensorSpec,
+} from './types';
 import { readShape, resolveInputs, resolveOutputs, type WireInput } from './validate';
 
 type Contents = inference.InferTensorContents;
@@ -51,7 +59,8 @@ function fromContents(dt: Datatype, contents: Contents | undefined, count: numbe
   const other = filled(contents).find((f) => f !== want);
   if (other) throw invalid(`${where}: ${dt} elements belong in contents.${snake(want)}, not contents.${snake(other)}`);
   const values = contents ? contents[want] : [];
-  if (values.length !== count) throw invalid(`${where}: the shape needs ${count} elements, contents.${snake(want)} has ${values.length}`);
+  if (values.length !== count)
+    throw invalid(`${where}: the shape needs ${count} elements, contents.${snake(want)} has ${values.length}`);
   switch (dt) {
     case 'INT64':
       return BigInt64Array.from(values as bigint[]);
@@ -78,14 +87,18 @@ export function decodeGrpcInfer(
 ): InferRequest {
   const raw = req.rawInputContents;
   if (raw.length > 0 && raw.length !== req.inputs.length) {
-    throw invalid(`raw_input_contents has ${raw.length} entries for ${req.inputs.length} inputs; send one per input, in order`);
+    throw invalid(
+      `raw_input_contents has ${raw.length} entries for ${req.inputs.length} inputs; send one per input, in order`,
+    );
   }
   const wire = req.inputs.map((t, k): WireInput => {
     const where = `input "${t.name}"`;
     if (!t.name) throw invalid(`inputs[${k}] has no name`);
     const shape = readShape(t.shape, where);
-    if (raw.length === 0) return { name: t.name, datatype: t.datatype, shape, read: (dt, n, at) => fromContents(dt, t.contents, n, at) };
-    if (filled(t.contents).length > 0) throw invalid(`${where} sets contents while the request uses raw_input_contents; use one or the other`);
+    if (raw.length === 0)
+      return { name: t.name, datatype: t.datatype, shape, read: (dt, n, at) => fromContents(dt, t.contents, n, at) };
+    if (filled(t.contents).length > 0)
+      throw invalid(`${where} sets contents while the request uses raw_input_contents; use one or the other`);
     return { name: t.name, datatype: t.datatype, shape, read: (dt, n, at) => fromBytes(dt, raw[k]!, n, at) };
   });
   const inputs = resolveInputs(wire, signature.inputs, limits);

@@ -57,7 +57,9 @@ export class ModelRuntime implements ModelRunner {
     const missing = signature.inputs.filter((i) => !session.inputNames.includes(i.name));
     if (missing.length > 0) {
       await session.release();
-      throw new Error(`onnxruntime does not see inputs ${missing.map((i) => i.name).join(', ')} that the graph declares`);
+      throw new Error(
+        `onnxruntime does not see inputs ${missing.map((i) => i.name).join(', ')} that the graph declares`,
+      );
     }
     return new ModelRuntime(session, signature, bytes.length);
   }
@@ -71,12 +73,16 @@ export class ModelRuntime implements ModelRunner {
     } catch (e) {
       // The codec checked names, types and shapes; what is left is the model's own failure
       // (e.g. a Reshape that this input size cannot satisfy).
-      throw new ServingError('internal', `onnxruntime failed to run the model: ${e instanceof Error ? e.message : String(e)}`);
+      throw new ServingError(
+        'internal',
+        `onnxruntime failed to run the model: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
     return outputs.map((name) => {
       const value = results[name] as OrtTensor;
       const datatype = FROM_ORT.get(value.type);
-      if (!datatype) throw new ServingError('internal', `output "${name}" has type ${value.type}, which OIP cannot carry`);
+      if (!datatype)
+        throw new ServingError('internal', `output "${name}" has type ${value.type}, which OIP cannot carry`);
       return { name, datatype, shape: value.dims.map(Number), data: value.data as TensorData };
     });
   }
@@ -85,4 +91,3 @@ export class ModelRuntime implements ModelRunner {
     await this.session.release();
   }
 }
-

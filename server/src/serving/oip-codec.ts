@@ -6,7 +6,14 @@
  * `invalid_argument` naming the field, tensor and fault.
  */
 import { flattenJson, fromBytes, fromJsonValues, jsonDataText, toBytes, isDatatype } from './tensor-data';
-import { invalid, type InferRequest, type InferResponse, type Limits, type RequestedOutput, type TensorSpec } from './types';
+import {
+  invalid,
+  type InferRequest,
+  type InferResponse,
+  type Limits,
+  type RequestedOutput,
+  type TensorSpec,
+} from './types';
 import { readShape, resolveInputs, resolveOutputs, type WireInput } from './validate';
 
 export const HEADER_LENGTH = 'inference-header-content-length';
@@ -38,15 +45,21 @@ function field<T>(obj: Json, key: string, where: string, check: (v: unknown) => 
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
-const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
 const isSize = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /** Splits a body at the JSON header length the client declared (absent: all JSON). */
-export function splitBody(body: Uint8Array, headerLength: string | undefined): { json: Uint8Array; binary: Uint8Array } {
+export function splitBody(
+  body: Uint8Array,
+  headerLength: string | undefined,
+): { json: Uint8Array; binary: Uint8Array } {
   if (headerLength === undefined) return { json: body, binary: body.subarray(body.length) };
   const n = /^\d{1,15}$/.test(headerLength.trim()) ? Number(headerLength.trim()) : NaN;
-  if (!Number.isSafeInteger(n)) throw invalid(`Inference-Header-Content-Length must be a non-negative integer, got ${JSON.stringify(headerLength)}`);
-  if (n > body.length) throw invalid(`Inference-Header-Content-Length is ${n}, but the body has only ${body.length} bytes`);
+  if (!Number.isSafeInteger(n))
+    throw invalid(
+      `Inference-Header-Content-Length must be a non-negative integer, got ${JSON.stringify(headerLength)}`,
+    );
+  if (n > body.length)
+    throw invalid(`Inference-Header-Content-Length is ${n}, but the body has only ${body.length} bytes`);
   return { json: body.subarray(0, n), binary: body.subarray(n) };
 }
 
@@ -59,12 +72,16 @@ export function decodeRestInfer(
 ): InferRequest {
   const { json, binary } = splitBody(body, headerLength);
   const doc = parseJson(json, headerLength === undefined ? 'the request body' : 'the JSON header of the request');
-  if (!isObject(doc)) throw invalid(`the request must be a JSON object with "inputs", got ${Array.isArray(doc) ? 'an array' : typeof doc}`);
+  if (!isObject(doc))
+    throw invalid(
+      `the request must be a JSON object with "inputs", got ${Array.isArray(doc) ? 'an array' : typeof doc}`,
+    );
   const id = field(doc, 'id', 'the request', isString, 'a string') ?? '';
   const params = field(doc, 'parameters', 'the request', isObject, 'an object') ?? {};
   const binaryOut = field(params, 'binary_data_output', 'the request parameters', isBool, 'true or false') ?? false;
   const rawInputs = doc.inputs;
-  if (!Array.isArray(rawInputs)) throw invalid(`the request needs "inputs", a list of tensors, got ${JSON.stringify(rawInputs) ?? 'nothing'}`);
+  if (!Array.isArray(rawInputs))
+    throw invalid(`the request needs "inputs", a list of tensors, got ${JSON.stringify(rawInputs) ?? 'nothing'}`);
 
   let offset = 0;
   const wire = rawInputs.map((raw: unknown, k): WireInput => {
@@ -85,22 +102,28 @@ export function decodeRestInfer(
         shape,
         read: (dt, count, at) => {
           const values = flattenJson(raw.data, shape, at);
-          if (values.length !== count) throw invalid(`${at}: shape [${shape.join(',')}] needs ${count} elements, "data" has ${values.length}`);
+          if (values.length !== count)
+            throw invalid(`${at}: shape [${shape.join(',')}] needs ${count} elements, "data" has ${values.length}`);
           return fromJsonValues(dt, values, at);
         },
       };
     }
     if (raw.data !== undefined) throw invalid(`${where} has both "data" and parameters.binary_data_size; send one`);
-    if (headerLength === undefined) throw invalid(`${where} sets binary_data_size, but the request has no Inference-Header-Content-Length header`);
+    if (headerLength === undefined)
+      throw invalid(`${where} sets binary_data_size, but the request has no Inference-Header-Content-Length header`);
     if (offset + size > binary.length) {
-      throw invalid(`${where} declares binary_data_size ${size}, but only ${binary.length - offset} bytes of binary data remain after the earlier inputs`);
+      throw invalid(
+        `${where} declares binary_data_size ${size}, but only ${binary.length - offset} bytes of binary data remain after the earlier inputs`,
+      );
     }
     const bytes = binary.subarray(offset, offset + size);
     offset += size;
     return { name, datatype, shape, read: (dt, count, at) => fromBytes(dt, bytes, count, at) };
   });
   if (offset !== binary.length) {
-    throw invalid(`the body carries ${binary.length} bytes of binary data after the JSON header, but the inputs declare ${offset}`);
+    throw invalid(
+      `the body carries ${binary.length} bytes of binary data after the JSON header, but the inputs declare ${offset}`,
+    );
   }
   const inputs = resolveInputs(wire, signature.inputs, limits);
   const outputs = resolveOutputs(readRequestedOutputs(doc.outputs, binaryOut), signature.outputs, binaryOut);
@@ -115,7 +138,8 @@ function readRequestedOutputs(raw: unknown, binaryByDefault: boolean): Requested
     const name = field(o, 'name', `outputs[${k}]`, isString, 'a string');
     if (name === undefined) throw invalid(`outputs[${k}] has no "name"`);
     const p = field(o, 'parameters', `output "${name}"`, isObject, 'an object') ?? {};
-    if (p.classification !== undefined) throw invalid(`output "${name}": the classification extension is not supported; ask for the tensor itself`);
+    if (p.classification !== undefined)
+      throw invalid(`output "${name}": the classification extension is not supported; ask for the tensor itself`);
     return { name, binary: field(p, 'binary_data', `output "${name}"`, isBool, 'true or false') ?? binaryByDefault };
   });
 }
@@ -124,7 +148,10 @@ function readRequestedOutputs(raw: unknown, binaryByDefault: boolean): Requested
  * An infer response → body bytes. With any binary output the JSON comes first and
  * `headerLength` (for Inference-Header-Content-Length) says where it ends.
  */
-export function encodeRestInfer(resp: InferResponse, requested: readonly RequestedOutput[]): { body: Buffer; headerLength: number | null } {
+export function encodeRestInfer(
+  resp: InferResponse,
+  requested: readonly RequestedOutput[],
+): { body: Buffer; headerLength: number | null } {
   const binary = new Set(requested.filter((o) => o.binary).map((o) => o.name));
   const chunks: Uint8Array[] = [];
   const outputs = resp.outputs.map((t) => {
@@ -143,7 +170,12 @@ export function encodeRestInfer(resp: InferResponse, requested: readonly Request
 }
 
 /** Model metadata as GET /v2/models/{name} answers it. */
-export function modelMetadataJson(name: string, version: string, inputs: readonly TensorSpec[], outputs: readonly TensorSpec[]): Json {
+export function modelMetadataJson(
+  name: string,
+  version: string,
+  inputs: readonly TensorSpec[],
+  outputs: readonly TensorSpec[],
+): Json {
   const spec = (s: TensorSpec) => ({ name: s.name, datatype: s.datatype, shape: s.shape });
   return {
     name,

@@ -51,7 +51,13 @@ export function planPredict(signature: OnnxSignature): PredictPlan | null {
   }
   const [input, ...more] = signature.inputs;
   const width = pre.featureNames.length;
-  if (!input || more.length > 0 || !isFloat(input) || input.shape.length !== 2 || ![-1, width].includes(input.shape[1]!)) {
+  if (
+    !input ||
+    more.length > 0 ||
+    !isFloat(input) ||
+    input.shape.length !== 2 ||
+    ![-1, width].includes(input.shape[1]!)
+  ) {
     throw new Error(
       `a Stratum model must take one FP32/FP64 input of shape [-1, ${width}]; this one takes ${signature.inputs.map((i) => `${i.name} ${i.datatype} [${i.shape.join(',')}]`).join(', ')}`,
     );
@@ -59,7 +65,9 @@ export function planPredict(signature: OnnxSignature): PredictPlan | null {
   const labelOutput = pre.task === 'classification' ? signature.outputs.find(isLabel)?.name : undefined;
   const valueOutput = signature.outputs.find(isFloat)?.name;
   if (pre.task === 'regression' ? !valueOutput : !labelOutput && !valueOutput) {
-    throw new Error(`the model has no output that holds ${pre.task === 'regression' ? 'FP32/FP64 values' : 'labels or probabilities'}`);
+    throw new Error(
+      `the model has no output that holds ${pre.task === 'regression' ? 'FP32/FP64 values' : 'labels or probabilities'}`,
+    );
   }
   return {
     preprocessor: pre,
@@ -72,7 +80,8 @@ export function planPredict(signature: OnnxSignature): PredictPlan | null {
 
 /** `{"rows": [{...}, ...]}` → the feature tensor of the model's input. */
 export function encodeRows(plan: PredictPlan, body: unknown): Tensor {
-  const rows = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { rows?: unknown }).rows : undefined;
+  const rows =
+    typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { rows?: unknown }).rows : undefined;
   if (!Array.isArray(rows) || rows.length === 0) {
     throw invalid('the request must be {"rows": [{...}, ...]} with at least one record');
   }
@@ -84,7 +93,8 @@ export function encodeRows(plan: PredictPlan, body: unknown): Tensor {
     throw e;
   }
   const width = plan.preprocessor.featureNames.length;
-  const data = plan.input.datatype === 'FP32' ? new Float32Array(rows.length * width) : new Float64Array(rows.length * width);
+  const data =
+    plan.input.datatype === 'FP32' ? new Float32Array(rows.length * width) : new Float64Array(rows.length * width);
   features.forEach((row, i) => data.set(row, i * width));
   return { name: plan.input.name, datatype: plan.input.datatype as 'FP32' | 'FP64', shape: [rows.length, width], data };
 }
@@ -106,11 +116,16 @@ export function decodePredictions(
 ): Pick<PredictResponse, 'predictions' | 'probabilities' | 'labels'> {
   const out = (name: string | undefined) => outputs.find((o) => o.name === name);
   const values = out(plan.valueOutput);
-  if (plan.preprocessor.task === 'regression') return { predictions: values ? rowsOf(values, n).map((r) => r[0]!) : [] };
+  if (plan.preprocessor.task === 'regression')
+    return { predictions: values ? rowsOf(values, n).map((r) => r[0]!) : [] };
   const classes = plan.classes;
   const name = (k: number): string => {
     const c = classes?.[k];
-    if (c === undefined) throw new ServingError('internal', `the model predicted class index ${k}, but it has ${classes?.length ?? 0} class labels`);
+    if (c === undefined)
+      throw new ServingError(
+        'internal',
+        `the model predicted class index ${k}, but it has ${classes?.length ?? 0} class labels`,
+      );
     return c;
   };
   const probabilities = values ? rowsOf(values, n) : undefined;

@@ -39,7 +39,8 @@ export function parseReplicaArgs(argv: readonly string[]): ReplicaOptions {
     const text = values[flag];
     if (text === undefined) return fallback;
     const n = Number(text);
-    if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${flag} must be an integer ≥ ${min}, got "${text}"\n${USAGE}`);
+    if (!Number.isSafeInteger(n) || n < min)
+      throw new Error(`--${flag} must be an integer ≥ ${min}, got "${text}"\n${USAGE}`);
     return n;
   };
   for (const flag of ['model', 'name', 'version'] as const) {

@@ -52,9 +52,14 @@ export interface Replica {
  * Batching merges requests along the first dimension, so every input and tensor output must
  * have a variable first dimension; otherwise the replica runs each request alone.
  */
-export function batchingFor(asked: BatchingOptions, signature: OnnxSignature): { batching: BatchingOptions; reason?: string } {
+export function batchingFor(
+  asked: BatchingOptions,
+  signature: OnnxSignature,
+): { batching: BatchingOptions; reason?: string } {
   if (asked.maxBatchSize <= 1) return { batching: asked };
-  const fixed = [...signature.inputs, ...signature.outputs].find((t) => !t.unknownRank && t.shape.length > 0 && t.shape[0] !== -1);
+  const fixed = [...signature.inputs, ...signature.outputs].find(
+    (t) => !t.unknownRank && t.shape.length > 0 && t.shape[0] !== -1,
+  );
   const scalar = signature.inputs.find((t) => !t.unknownRank && t.shape.length === 0);
   const odd = fixed ?? scalar;
   if (!odd) return { batching: asked };
@@ -126,14 +131,21 @@ export async function startReplica(o: ReplicaOptions): Promise<Replica> {
   let batching: BatchingOptions;
   let running: DynamicBatcher;
   try {
-    runtime = await ModelRuntime.load(o.modelPath, o.intraOpNumThreads ? { intraOpNumThreads: o.intraOpNumThreads } : {});
+    runtime = await ModelRuntime.load(
+      o.modelPath,
+      o.intraOpNumThreads ? { intraOpNumThreads: o.intraOpNumThreads } : {},
+    );
     const predict = planPredict(runtime.signature);
     const chosen = batchingFor(o.batching ?? DEFAULT_BATCHING, runtime.signature);
     if (chosen.reason) log.warn({ reason: chosen.reason }, 'dynamic batching is off for this model');
     batching = chosen.batching;
-    batcher = running = new DynamicBatcher(timed(runtime, metrics), { ...batching, maxQueueSize: limits.maxQueueSize }, {
-      onBatch: (rows, requests) => metrics.batch(rows, requests),
-    });
+    batcher = running = new DynamicBatcher(
+      timed(runtime, metrics),
+      { ...batching, maxQueueSize: limits.maxQueueSize },
+      {
+        onBatch: (rows, requests) => metrics.batch(rows, requests),
+      },
+    );
     service.attach({ signature: runtime.signature, batcher: running, predict });
   } catch (e) {
     service.setState('UNAVAILABLE', e instanceof Error ? e.message : String(e));

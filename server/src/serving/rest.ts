@@ -39,7 +39,11 @@ const json = (status: number, value: unknown, headers: Record<string, string | n
 const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(?:\/(ready|infer|predict))?\/?$/;
 
 const size = (bytes: number): string =>
-  bytes >= 2 ** 20 ? `${+(bytes / 2 ** 20).toFixed(1)} MiB` : bytes >= 1024 ? `${+(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`;
+  bytes >= 2 ** 20
+    ? `${+(bytes / 2 ** 20).toFixed(1)} MiB`
+    : bytes >= 1024
+      ? `${+(bytes / 1024).toFixed(1)} KiB`
+      : `${bytes} B`;
 
 function tooLarge(limit: number): ServingError {
   return new ServingError(
@@ -89,12 +93,17 @@ export function restHandler(o: RestOptions): FallbackHandler {
   function match(req: Request, path: string, method: string): Route {
     const allow = (template: string, want: 'GET' | 'POST', run: Route['run']): Route => ({
       template,
-      run: method === want ? run : () => json(405, { error: `${method} ${path} is not allowed; use ${want}` }, { allow: want }),
+      run:
+        method === want
+          ? run
+          : () => json(405, { error: `${method} ${path} is not allowed; use ${want}` }, { allow: want }),
     });
     if (path === '/v2/health/live') return allow(path, 'GET', () => json(200, { live: true }));
     if (path === '/v2/health/ready') {
       return allow(path, 'GET', () =>
-        service.ready() ? json(200, { ready: true }) : json(400, { ready: false, state: service.state, reason: service.reason }),
+        service.ready()
+          ? json(200, { ready: true })
+          : json(400, { ready: false, state: service.state, reason: service.reason }),
       );
     }
     if (path === '/v2' || path === '/v2/') return allow('/v2', 'GET', () => json(200, service.serverMetadata()));
@@ -146,7 +155,8 @@ export function restHandler(o: RestOptions): FallbackHandler {
 
   function failure(e: unknown, req: Request): Reply {
     if (e instanceof ServingError) {
-      const closing: Record<string, string> = e.code === 'too_large' && req.httpVersionMajor === 1 ? { connection: 'close' } : {};
+      const closing: Record<string, string> =
+        e.code === 'too_large' && req.httpVersionMajor === 1 ? { connection: 'close' } : {};
       return json(HTTP_STATUS[e.code], { error: e.message }, closing);
     }
     o.log.error({ err: e, url: req.url }, 'request failed');

@@ -10,12 +10,20 @@ import { join } from 'node:path';
 import type { OnnxSignature } from '../onnx/signature';
 import type { Batcher } from './batcher';
 import { decodePredictions, encodeRows, predictOutputs, type PredictPlan } from './predict';
-import { invalid, ServingError, type InferRequest, type InferResponse, type PredictResponse, type ReplicaState } from './types';
+import {
+  invalid,
+  ServingError,
+  type InferRequest,
+  type InferResponse,
+  type PredictResponse,
+  type ReplicaState,
+} from './types';
 
 export const SERVER_NAME = 'stratum';
 export const SERVER_VERSION: string = (() => {
   try {
-    return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'unknown';
   }
@@ -69,7 +77,10 @@ export class ReplicaService {
   model(name: string, version?: string): LoadedModel {
     if (!this.serves(name, version)) {
       const what = version ? `model "${name}" version "${version}"` : `model "${name}"`;
-      throw new ServingError('not_found', `${what} is not served here; this replica serves "${this.name}" version "${this.version}"`);
+      throw new ServingError(
+        'not_found',
+        `${what} is not served here; this replica serves "${this.name}" version "${this.version}"`,
+      );
     }
     if (!this.loaded) throw this.unavailable();
     return this.loaded;
@@ -100,6 +111,9 @@ export class ReplicaService {
   }
 
   private unavailable(): ServingError {
-    return new ServingError('unavailable', `model "${this.name}" version "${this.version}" is ${this.current.state}: ${this.current.reason}`);
+    return new ServingError(
+      'unavailable',
+      `model "${this.name}" version "${this.version}" is ${this.current.state}: ${this.current.reason}`,
+    );
   }
 }

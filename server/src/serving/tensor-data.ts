@@ -62,7 +62,7 @@ export function toHalf(v: number): number {
   if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
   const e = exp - 127 + 15;
   if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) return e < -10 ? sign : sign | (((mant | 0x800000) >> (1 - e)) + 0x1000) >> 13;
+  if (e <= 0) return e < -10 ? sign : sign | ((((mant | 0x800000) >> (1 - e)) + 0x1000) >> 13);
   return sign | ((e << 10) + ((mant + 0x1000) >> 13));
 }
 
@@ -97,9 +97,14 @@ export function flattenJson(data: unknown, shape: readonly number[], where: stri
       return;
     }
     const at = path.length ? `data${path.map((i) => `[${i}]`).join('')}` : 'data';
-    if (!Array.isArray(node)) throw invalid(`${where}: ${at} is ${describe(node)}, but shape [${shape.join(',')}] nests ${shape.length} levels deep`);
+    if (!Array.isArray(node))
+      throw invalid(
+        `${where}: ${at} is ${describe(node)}, but shape [${shape.join(',')}] nests ${shape.length} levels deep`,
+      );
     if (node.length !== shape[depth])
-      throw invalid(`${where}: ${at} has ${node.length} elements, but shape [${shape.join(',')}] needs ${shape[depth]} there`);
+      throw invalid(
+        `${where}: ${at} has ${node.length} elements, but shape [${shape.join(',')}] needs ${shape[depth]} there`,
+      );
     node.forEach((child, i) => walk(child, depth + 1, [...path, i]));
   };
   walk(data, 0, []);
@@ -148,22 +153,30 @@ export function fromBytes(dt: Datatype, bytes: Uint8Array, count: number, where:
     let at = 0;
     while (at < bytes.length) {
       if (at + 4 > bytes.length)
-        throw invalid(`${where}: BYTES element ${out.length} has a truncated 4-byte length at byte ${at} of ${bytes.length}`);
+        throw invalid(
+          `${where}: BYTES element ${out.length} has a truncated 4-byte length at byte ${at} of ${bytes.length}`,
+        );
       const len = view.getUint32(at, true);
       if (at + 4 + len > bytes.length)
-        throw invalid(`${where}: BYTES element ${out.length} declares ${len} bytes at byte ${at}, past the end of its ${bytes.length} bytes`);
+        throw invalid(
+          `${where}: BYTES element ${out.length} declares ${len} bytes at byte ${at}, past the end of its ${bytes.length} bytes`,
+        );
       out.push(text.decode(bytes.subarray(at + 4, at + 4 + len)));
       at += 4 + len;
     }
-    if (out.length !== count) throw invalid(`${where}: the shape needs ${count} BYTES elements, the binary data holds ${out.length}`);
+    if (out.length !== count)
+      throw invalid(`${where}: the shape needs ${count} BYTES elements, the binary data holds ${out.length}`);
     return out;
   }
   if (bytes.length !== count * size)
-    throw invalid(`${where}: the shape needs ${count} ${dt} elements = ${count * size} bytes, the binary data has ${bytes.length}`);
+    throw invalid(
+      `${where}: the shape needs ${count} ${dt} elements = ${count * size} bytes, the binary data has ${bytes.length}`,
+    );
   const out = DATATYPES[dt].view(new Uint8Array(bytes).buffer);
   if (dt === 'BOOL') {
     const i = (out as Uint8Array).findIndex((b) => b > 1);
-    if (i >= 0) throw invalid(`${where}: BOOL element ${i} is the byte ${(out as Uint8Array)[i]}; BOOL bytes must be 0 or 1`);
+    if (i >= 0)
+      throw invalid(`${where}: BOOL element ${i} is the byte ${(out as Uint8Array)[i]}; BOOL bytes must be 0 or 1`);
   }
   return out;
 }

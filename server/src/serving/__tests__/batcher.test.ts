@@ -40,7 +40,12 @@ describe('nextBatch (the policy)', () => {
   });
 });
 
-const row = (name: string, values: number[]): Tensor => ({ name, datatype: 'FP32', shape: [1, values.length], data: Float32Array.from(values) });
+const row = (name: string, values: number[]): Tensor => ({
+  name,
+  datatype: 'FP32',
+  shape: [1, values.length],
+  data: Float32Array.from(values),
+});
 const job = (...values: number[]): BatchJob => ({ inputs: [row('x', values)], outputs: ['y'] });
 
 describe('batchKey', () => {
@@ -52,8 +57,12 @@ describe('batchKey', () => {
   });
 
   it('marks scalars and inputs that disagree on rows as unbatchable', () => {
-    expect(batchKey({ inputs: [{ name: 's', datatype: 'FP32', shape: [], data: new Float32Array(1) }], outputs: [] }).key).toBeNull();
-    expect(batchKey({ inputs: [row('a', [1]), { ...row('b', [1, 2, 3, 4]), shape: [2, 2] }], outputs: [] }).key).toBeNull();
+    expect(
+      batchKey({ inputs: [{ name: 's', datatype: 'FP32', shape: [], data: new Float32Array(1) }], outputs: [] }).key,
+    ).toBeNull();
+    expect(
+      batchKey({ inputs: [row('a', [1]), { ...row('b', [1, 2, 3, 4]), shape: [2, 2] }], outputs: [] }).key,
+    ).toBeNull();
   });
 });
 
@@ -74,7 +83,11 @@ describe('DynamicBatcher', () => {
   it('merges requests into one run and gives each its own rows back', async () => {
     const runner = doubler();
     const seen: [number, number][] = [];
-    const b = new DynamicBatcher(runner, { maxBatchSize: 4, maxQueueDelayMs: 60000, maxQueueSize: 100 }, { onBatch: (r, n) => seen.push([r, n]) });
+    const b = new DynamicBatcher(
+      runner,
+      { maxBatchSize: 4, maxQueueDelayMs: 60000, maxQueueSize: 100 },
+      { onBatch: (r, n) => seen.push([r, n]) },
+    );
     const answers = await Promise.all([job(1, 2), job(3, 4), job(5, 6), job(7, 8)].map((j) => b.enqueue(j)));
     expect(answers.map((a) => Array.from(a[0]!.data as Float32Array))).toEqual([
       [2, 4],
@@ -118,7 +131,10 @@ describe('DynamicBatcher', () => {
     await b.stop();
     expect((await Promise.all(pending)).map((a) => (a[0]!.data as Float32Array)[0])).toEqual([2, 4]);
     expect(b.inflightCount()).toBe(0);
-    await expect(b.enqueue(job(3))).rejects.toMatchObject({ code: 'unavailable', message: 'the replica is draining and takes no new requests' });
+    await expect(b.enqueue(job(3))).rejects.toMatchObject({
+      code: 'unavailable',
+      message: 'the replica is draining and takes no new requests',
+    });
   });
 
   it('fails every request of a batch whose run fails, and keeps serving', async () => {
@@ -137,7 +153,9 @@ describe('DynamicBatcher', () => {
   });
 
   it('refuses to split outputs that do not follow the batch dimension', async () => {
-    const runner: ModelRunner = { run: async () => [{ name: 'y', datatype: 'FP32', shape: [1], data: new Float32Array(1) }] };
+    const runner: ModelRunner = {
+      run: async () => [{ name: 'y', datatype: 'FP32', shape: [1], data: new Float32Array(1) }],
+    };
     const b = new DynamicBatcher(runner, { maxBatchSize: 2, maxQueueDelayMs: 60000, maxQueueSize: 10 });
     await expect(Promise.all([b.enqueue(job(1)), b.enqueue(job(2))])).rejects.toThrow(
       'output "y" has first dimension 1 for a batch of 2 rows, so batched results cannot be split; serve this model with maxBatchSize 1',

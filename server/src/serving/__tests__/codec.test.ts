@@ -12,20 +12,46 @@ const NO_NAN = { allowNonFinite: false };
 describe('tensor data', () => {
   it('converts JSON values per datatype, checking integer ranges', () => {
     expect(Array.from(fromJsonValues('INT8', [-128, 127], 'x') as Int8Array)).toEqual([-128, 127]);
-    expect(() => fromJsonValues('INT8', [128], 'input "x"')).toThrow('input "x": element 0 is number 128; INT8 data must be integers in [-128, 127]');
-    expect(() => fromJsonValues('UINT32', [1.5], 'input "x"')).toThrow('input "x": element 0 is number 1.5; UINT32 data must be integers');
-    expect(() => fromJsonValues('FP32', [1, '2'], 'input "x"')).toThrow('input "x": element 1 is the string "2"; FP32 data must be numbers');
-    expect(() => fromJsonValues('BOOL', [1], 'input "x"')).toThrow('input "x": element 0 is number 1; BOOL data must be true or false');
-    expect(() => fromJsonValues('FP32', [1e39], 'input "x"')).toThrow("input \"x\": element 0 is number 1e+39; FP32 data must be numbers within FP32's range");
-    expect(() => fromJsonValues('FP16', [70000], 'input "x"')).toThrow("input \"x\": element 0 is number 70000; FP16 data must be numbers within FP16's range");
+    expect(() => fromJsonValues('INT8', [128], 'input "x"')).toThrow(
+      'input "x": element 0 is number 128; INT8 data must be integers in [-128, 127]',
+    );
+    expect(() => fromJsonValues('UINT32', [1.5], 'input "x"')).toThrow(
+      'input "x": element 0 is number 1.5; UINT32 data must be integers',
+    );
+    expect(() => fromJsonValues('FP32', [1, '2'], 'input "x"')).toThrow(
+      'input "x": element 1 is the string "2"; FP32 data must be numbers',
+    );
+    expect(() => fromJsonValues('BOOL', [1], 'input "x"')).toThrow(
+      'input "x": element 0 is number 1; BOOL data must be true or false',
+    );
+    expect(() => fromJsonValues('FP32', [1e39], 'input "x"')).toThrow(
+      'input "x": element 0 is number 1e+39; FP32 data must be numbers within FP32\'s range',
+    );
+    expect(() => fromJsonValues('FP16', [70000], 'input "x"')).toThrow(
+      'input "x": element 0 is number 70000; FP16 data must be numbers within FP16\'s range',
+    );
     expect(Array.from(fromJsonValues('INT64', [2 ** 53], 'x') as BigInt64Array)).toEqual([2n ** 53n]);
     expect(fromJsonValues('BYTES', ['a', 'é'], 'x')).toEqual(['a', 'é']);
   });
 
   it('flattens nested data that matches the shape, and says where it does not', () => {
-    expect(flattenJson([[1, 2], [3, 4], [5, 6]], [3, 2], 'x')).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(() => flattenJson([[1, 2], [3]], [2, 2], 'input "x"')).toThrow('input "x": data[1] has 1 elements, but shape [2,2] needs 2 there');
-    expect(() => flattenJson([[1, 2], 3], [2, 2], 'input "x"')).toThrow('input "x": data[1] is number 3, but shape [2,2] nests 2 levels deep');
+    expect(
+      flattenJson(
+        [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ],
+        [3, 2],
+        'x',
+      ),
+    ).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(() => flattenJson([[1, 2], [3]], [2, 2], 'input "x"')).toThrow(
+      'input "x": data[1] has 1 elements, but shape [2,2] needs 2 there',
+    );
+    expect(() => flattenJson([[1, 2], 3], [2, 2], 'input "x"')).toThrow(
+      'input "x": data[1] is number 3, but shape [2,2] nests 2 levels deep',
+    );
     expect(() => flattenJson({ a: 1 }, [1], 'input "x"')).toThrow('input "x": "data" must be an array, got an object');
   });
 
@@ -53,10 +79,18 @@ describe('tensor data', () => {
   });
 
   it('refuses byte counts and BYTES framing that do not fit the shape', () => {
-    expect(() => fromBytes('FP32', new Uint8Array(12), 4, 'input "x"')).toThrow('input "x": the shape needs 4 FP32 elements = 16 bytes, the binary data has 12');
-    expect(() => fromBytes('BYTES', Uint8Array.of(9, 0, 0, 0, 65), 1, 'input "s"')).toThrow('input "s": BYTES element 0 declares 9 bytes at byte 0, past the end of its 5 bytes');
-    expect(() => fromBytes('BYTES', Uint8Array.of(1, 0, 0, 0, 65, 0), 1, 'input "s"')).toThrow('input "s": BYTES element 1 has a truncated 4-byte length at byte 5 of 6');
-    expect(() => fromBytes('BOOL', Uint8Array.of(0, 2), 2, 'input "b"')).toThrow('input "b": BOOL element 1 is the byte 2; BOOL bytes must be 0 or 1');
+    expect(() => fromBytes('FP32', new Uint8Array(12), 4, 'input "x"')).toThrow(
+      'input "x": the shape needs 4 FP32 elements = 16 bytes, the binary data has 12',
+    );
+    expect(() => fromBytes('BYTES', Uint8Array.of(9, 0, 0, 0, 65), 1, 'input "s"')).toThrow(
+      'input "s": BYTES element 0 declares 9 bytes at byte 0, past the end of its 5 bytes',
+    );
+    expect(() => fromBytes('BYTES', Uint8Array.of(1, 0, 0, 0, 65, 0), 1, 'input "s"')).toThrow(
+      'input "s": BYTES element 1 has a truncated 4-byte length at byte 5 of 6',
+    );
+    expect(() => fromBytes('BOOL', Uint8Array.of(0, 2), 2, 'input "b"')).toThrow(
+      'input "b": BOOL element 1 is the byte 2; BOOL bytes must be 0 or 1',
+    );
   });
 
   it('converts halves exactly for every representable half', () => {
@@ -70,7 +104,9 @@ describe('tensor data', () => {
   });
 
   it('writes 64-bit integers exactly and non-finite floats as null in JSON', () => {
-    expect(jsonDataText({ name: 'x', datatype: 'INT64', shape: [1], data: BigInt64Array.of(2n ** 62n + 1n) })).toBe('[4611686018427387905]');
+    expect(jsonDataText({ name: 'x', datatype: 'INT64', shape: [1], data: BigInt64Array.of(2n ** 62n + 1n) })).toBe(
+      '[4611686018427387905]',
+    );
     expect(jsonDataText({ name: 'x', datatype: 'FP64', shape: [2], data: Float64Array.of(NaN, 1) })).toBe('[null,1]');
   });
 });
@@ -169,7 +205,10 @@ describe('gRPC codec', () => {
         { name: 'x', datatype: 'FP32', shape: [1n, 2n] },
         { name: 'tag', datatype: 'BYTES', shape: [1n] },
       ],
-      rawInputContents: [new Uint8Array(Float32Array.of(1, 2).buffer), toBytes({ name: 'tag', datatype: 'BYTES', shape: [1], data: ['t'] })],
+      rawInputContents: [
+        new Uint8Array(Float32Array.of(1, 2).buffer),
+        toBytes({ name: 'tag', datatype: 'BYTES', shape: [1], data: ['t'] }),
+      ],
     });
     for (const r of [typed, raw]) {
       const req = decodeGrpcInfer(r, SIG, NO_NAN);

@@ -84,7 +84,9 @@ export function tinyReference(row: readonly number[]): number[] {
 /** The same model file with metadata_props replaced. */
 export function withMetadata(bytes: Uint8Array, metadata: Record<string, string>): Uint8Array {
   const model = onnx.ModelProto.decode(bytes);
-  model.metadataProps = Object.entries(metadata).map(([key, value]) => onnx.StringStringEntryProto.create({ key, value }));
+  model.metadataProps = Object.entries(metadata).map(([key, value]) =>
+    onnx.StringStringEntryProto.create({ key, value }),
+  );
   return onnx.ModelProto.encode(model).finish();
 }
 

@@ -13,7 +13,11 @@ export interface Answer {
   json<T = Record<string, unknown>>(): T;
 }
 
-export async function call(url: string, path: string, init: { method?: string; body?: string | Uint8Array; headers?: Record<string, string> } = {}): Promise<Answer> {
+export async function call(
+  url: string,
+  path: string,
+  init: { method?: string; body?: string | Uint8Array; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const res = await fetch(`${url}${path}`, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     ...(init.body !== undefined ? { body: init.body } : {}),
@@ -23,7 +27,8 @@ export async function call(url: string, path: string, init: { method?: string; b
   return { status: res.status, headers: res.headers, body, json: <T>() => JSON.parse(body.toString('utf8')) as T };
 }
 
-export const post = (url: string, path: string, body: unknown): Promise<Answer> => call(url, path, { body: JSON.stringify(body) });
+export const post = (url: string, path: string, body: unknown): Promise<Answer> =>
+  call(url, path, { body: JSON.stringify(body) });
 
 export function grpcClient(url: string): Client<typeof inference.GRPCInferenceService> {
   return createClient(inference.GRPCInferenceService, createGrpcTransport({ baseUrl: url }));
@@ -101,3 +106,14 @@ export function spawnReplica(args: readonly string[]): Promise<ReplicaProcess> {
     void exited.then((code) => reject(new Error(`replica exited (${code}) before it was ready: ${out}${err}`)));
   });
 }
+
+/** An infer body: the JSON header, then binary tensor data, with the header length to send. */
+export function withBinary(header: unknown, binary: Uint8Array, length?: string) {
+  const json = Buffer.from(JSON.stringify(header));
+  return {
+    body: Buffer.concat([json, binary]),
+    headers: { 'inference-header-content-length': length ?? String(json.length) },
+  };
+}
+
+export const f32 = (...v: number[]): Uint8Array => new Uint8Array(Float32Array.from(v).buffer);

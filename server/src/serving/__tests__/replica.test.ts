@@ -25,13 +25,19 @@ afterAll(async () => {
   await Promise.all([on?.close(), off?.close()]);
 });
 
-const rows = (inputs: number[][]) => ({ inputs: [{ name: 'input', datatype: 'FP32', shape: [inputs.length, 4], data: inputs }] });
+const rows = (inputs: number[][]) => ({
+  inputs: [{ name: 'input', datatype: 'FP32', shape: [inputs.length, 4], data: inputs }],
+});
 
 describe('health and metadata', () => {
   it('answers the OIP health and metadata routes over REST', async () => {
     expect((await call(on.url, '/v2/health/live')).json()).toEqual({ live: true });
     expect((await call(on.url, '/v2/health/ready')).status).toBe(200);
-    expect((await call(on.url, '/v2')).json()).toEqual({ name: 'stratum', version: expect.any(String), extensions: ['binary_tensor_data'] });
+    expect((await call(on.url, '/v2')).json()).toEqual({
+      name: 'stratum',
+      version: expect.any(String),
+      extensions: ['binary_tensor_data'],
+    });
     const meta = {
       name: 'penguins',
       versions: ['1'],
@@ -44,13 +50,18 @@ describe('health and metadata', () => {
     };
     expect((await call(on.url, '/v2/models/penguins')).json()).toEqual(meta);
     expect((await call(on.url, '/v2/models/penguins/versions/1')).json()).toEqual(meta);
-    expect((await call(on.url, '/v2/models/penguins/versions/1/ready')).json()).toEqual({ name: 'penguins', ready: true });
+    expect((await call(on.url, '/v2/models/penguins/versions/1/ready')).json()).toEqual({
+      name: 'penguins',
+      ready: true,
+    });
   });
 
   it('says which model it serves when asked for another', async () => {
     const other = await call(on.url, '/v2/models/cars/ready');
     expect(other.status).toBe(404);
-    expect(other.json()).toEqual({ error: 'model "cars" is not served here; this replica serves "penguins" version "1"' });
+    expect(other.json()).toEqual({
+      error: 'model "cars" is not served here; this replica serves "penguins" version "1"',
+    });
     expect((await call(on.url, '/v2/models/penguins/versions/2')).json()).toEqual({
       error: 'model "penguins" version "2" is not served here; this replica serves "penguins" version "1"',
     });
@@ -75,7 +86,9 @@ describe('health and metadata', () => {
 
 describe('inference gives scikit-learn’s answers', () => {
   it('over REST with JSON tensors', async () => {
-    const out = (await post(on.url, '/v2/models/penguins/infer', rows(expected.inputs))).json<{ outputs: { name: string; data: unknown[] }[] }>();
+    const out = (await post(on.url, '/v2/models/penguins/infer', rows(expected.inputs))).json<{
+      outputs: { name: string; data: unknown[] }[];
+    }>();
     expect(out.outputs[0]!.data).toEqual(expected.labels);
     expectClose(chunk(out.outputs[1]!.data as number[], 3), expected.probabilities, 1e-5);
   });
@@ -84,8 +97,18 @@ describe('inference gives scikit-learn’s answers', () => {
     const x = new Uint8Array(Float32Array.from(expected.inputs.flat()).buffer);
     const header = Buffer.from(
       JSON.stringify({
-        inputs: [{ name: 'input', datatype: 'FP32', shape: [expected.inputs.length, 4], parameters: { binary_data_size: x.length } }],
-        outputs: [{ name: 'label', parameters: { binary_data: true } }, { name: 'probabilities', parameters: { binary_data: true } }],
+        inputs: [
+          {
+            name: 'input',
+            datatype: 'FP32',
+            shape: [expected.inputs.length, 4],
+            parameters: { binary_data_size: x.length },
+          },
+        ],
+        outputs: [
+          { name: 'label', parameters: { binary_data: true } },
+          { name: 'probabilities', parameters: { binary_data: true } },
+        ],
       }),
     );
     const res = await call(on.url, '/v2/models/penguins/infer', {
@@ -94,11 +117,18 @@ describe('inference gives scikit-learn’s answers', () => {
     });
     expect(res.status).toBe(200);
     const length = Number(res.headers.get('inference-header-content-length'));
-    const head = JSON.parse(res.body.subarray(0, length).toString()) as { outputs: { parameters: { binary_data_size: number } }[] };
+    const head = JSON.parse(res.body.subarray(0, length).toString()) as {
+      outputs: { parameters: { binary_data_size: number } }[];
+    };
     const [labelSize, probSize] = head.outputs.map((o) => o.parameters.binary_data_size);
     const n = expected.inputs.length;
     expect(fromBytes('BYTES', res.body.subarray(length, length + labelSize!), n, 'label')).toEqual(expected.labels);
-    const p = fromBytes('FP32', res.body.subarray(length + labelSize!, length + labelSize! + probSize!), n * 3, 'p') as Float32Array;
+    const p = fromBytes(
+      'FP32',
+      res.body.subarray(length + labelSize!, length + labelSize! + probSize!),
+      n * 3,
+      'p',
+    ) as Float32Array;
     expectClose(chunk(Array.from(p), 3), expected.probabilities, 1e-5);
   });
 
@@ -108,19 +138,31 @@ describe('inference gives scikit-learn’s answers', () => {
     const res = await grpcClient(on.url).modelInfer({
       modelName: 'penguins',
       id: 'q1',
-      inputs: [{ name: 'input', datatype: 'FP32', shape: [BigInt(n), 4n], ...(form === 'typed' ? { contents: { fp32Contents: flat } } : {}) }],
+      inputs: [
+        {
+          name: 'input',
+          datatype: 'FP32',
+          shape: [BigInt(n), 4n],
+          ...(form === 'typed' ? { contents: { fp32Contents: flat } } : {}),
+        },
+      ],
       rawInputContents: form === 'raw' ? [new Uint8Array(Float32Array.from(flat).buffer)] : [],
     });
     expect(res.id).toBe('q1');
     expect(res.outputs.map((o) => o.name)).toEqual(['label', 'probabilities']);
     expect(fromBytes('BYTES', res.rawOutputContents[0]!, n, 'label')).toEqual(expected.labels);
-    expectClose(chunk(Array.from(fromBytes('FP32', res.rawOutputContents[1]!, n * 3, 'p') as Float32Array), 3), expected.probabilities, 1e-5);
+    expectClose(
+      chunk(Array.from(fromBytes('FP32', res.rawOutputContents[1]!, n * 3, 'p') as Float32Array), 3),
+      expected.probabilities,
+      1e-5,
+    );
   });
 
   it('the same with batching on and off, request by request', async () => {
     const before = sample((await call(on.url, '/metrics')).body.toString(), 'stratum_replica_batch_size_sum');
     const n = 96;
-    const ask = (r: Replica) => Promise.all(expected.inputs.slice(0, n).map((x) => post(r.url, '/v2/models/penguins/infer', rows([x]))));
+    const ask = (r: Replica) =>
+      Promise.all(expected.inputs.slice(0, n).map((x) => post(r.url, '/v2/models/penguins/infer', rows([x]))));
     const [a, b] = await Promise.all([ask(on), ask(off)]);
     type Out = { outputs: { data: (string | number)[] }[] };
     const read = (answers: typeof a) => answers.map((r) => r.json<Out>().outputs.map((o) => o.data));
@@ -147,7 +189,13 @@ describe('metrics', () => {
     const infer = { protocol: 'rest', route: '/v2/models/{name}/infer' };
     expect(sample(text, 'stratum_replica_requests_total', { ...infer, status: '200' })).toBeGreaterThan(0);
     expect(sample(text, 'stratum_replica_requests_total', { ...infer, status: '400' })).toBe(1);
-    expect(sample(text, 'stratum_replica_requests_total', { protocol: 'grpc', route: '/inference.GRPCInferenceService/ModelInfer', status: 'OK' })).toBe(2);
+    expect(
+      sample(text, 'stratum_replica_requests_total', {
+        protocol: 'grpc',
+        route: '/inference.GRPCInferenceService/ModelInfer',
+        status: 'OK',
+      }),
+    ).toBe(2);
     expect(sample(text, 'stratum_replica_request_duration_seconds_count', infer)).toBeGreaterThan(0);
     expect(sample(text, 'stratum_replica_batch_size_count')).toBeGreaterThan(0);
     expect(sample(text, 'stratum_replica_inference_duration_seconds_count')).toBeGreaterThan(0);
@@ -158,7 +206,12 @@ describe('metrics', () => {
 describe('the predict route', () => {
   it('applies a Stratum model’s own preprocessing to raw records and answers labels and probabilities', async () => {
     const s = await stratumPenguins();
-    const r = await startReplica({ modelPath: s.modelPath, name: 'stratum-penguins', version: '3', log: silentLogger() });
+    const r = await startReplica({
+      modelPath: s.modelPath,
+      name: 'stratum-penguins',
+      version: '3',
+      log: silentLogger(),
+    });
     try {
       const res = await post(r.url, '/v2/models/stratum-penguins/predict', { rows: s.records });
       expect(res.status).toBe(200);
@@ -193,7 +246,9 @@ describe('lifecycle', () => {
       log: silentLogger(),
     });
     const xs = Array.from({ length: 20 }, (_, i) => [i, 1, -i, 0.5]);
-    const pending = xs.map((x) => post(r.url, '/v2/models/tiny/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], data: x }] }));
+    const pending = xs.map((x) =>
+      post(r.url, '/v2/models/tiny/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], data: x }] }),
+    );
     while (r.inflightCount() < xs.length) await new Promise((resolve) => setImmediate(resolve));
     await r.close();
     const answers = await Promise.all(pending);
@@ -207,10 +262,16 @@ describe('lifecycle', () => {
   it('refuses to start on a file that is not ONNX, and frees its port', async () => {
     const path = writeTemp('bad.onnx', Buffer.from('not a model'));
     const port = await freePort();
-    await expect(startReplica({ modelPath: path, name: 'bad', version: '1', port, log: silentLogger() })).rejects.toThrow(
-      'not an ONNX model: the bytes are not an ONNX ModelProto',
-    );
-    const good = await startReplica({ modelPath: writeTemp('tiny.onnx', tinyModel()), name: 'tiny', version: '1', port, log: silentLogger() });
+    await expect(
+      startReplica({ modelPath: path, name: 'bad', version: '1', port, log: silentLogger() }),
+    ).rejects.toThrow('not an ONNX model: the bytes are not an ONNX ModelProto');
+    const good = await startReplica({
+      modelPath: writeTemp('tiny.onnx', tinyModel()),
+      name: 'tiny',
+      version: '1',
+      port,
+      log: silentLogger(),
+    });
     expect(good.url).toBe(`http://127.0.0.1:${port}`);
     await good.close();
   });
@@ -218,7 +279,9 @@ describe('lifecycle', () => {
   it('turns batching off for a model without a variable first dimension', () => {
     const sig = readOnnxSignature(tinyModel());
     const fixed = { ...sig, inputs: [{ ...sig.inputs[0]!, shape: [1, 4] }] };
-    expect(batchingFor({ maxBatchSize: 8, maxQueueDelayMs: 1 }, sig)).toEqual({ batching: { maxBatchSize: 8, maxQueueDelayMs: 1 } });
+    expect(batchingFor({ maxBatchSize: 8, maxQueueDelayMs: 1 }, sig)).toEqual({
+      batching: { maxBatchSize: 8, maxQueueDelayMs: 1 },
+    });
     expect(batchingFor({ maxBatchSize: 8, maxQueueDelayMs: 1 }, fixed)).toEqual({
       batching: { maxBatchSize: 1, maxQueueDelayMs: 0 },
       reason: 'tensor "x" has shape [1,4], without a variable first dimension to batch along',

@@ -40,14 +40,22 @@ describe('readOnnxSignature', () => {
 
   it('surfaces metadata_props, where Stratum keeps the preprocessor and the classes', () => {
     const bytes = withMetadata(tinyModel(), { 'stratum.classes': '["a","b","c"]', 'stratum.preprocessor': '{}' });
-    expect(readOnnxSignature(bytes).metadata).toEqual({ 'stratum.classes': '["a","b","c"]', 'stratum.preprocessor': '{}' });
+    expect(readOnnxSignature(bytes).metadata).toEqual({
+      'stratum.classes': '["a","b","c"]',
+      'stratum.preprocessor': '{}',
+    });
   });
 
   it('leaves initializers listed as inputs (IR < 4) out, and names non-tensor outputs in ONNX notation', () => {
     const model = onnx.ModelProto.decode(tinyModel());
     const graph = model.graph!;
-    graph.input.push(onnx.ValueInfoProto.create({ name: 'W', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 4 }, { dimValue: 3 }] } } } }));
-    graph.output.push(
+    graph.input!.push(
+      onnx.ValueInfoProto.create({
+        name: 'W',
+        type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 4 }, { dimValue: 3 }] } } },
+      }),
+    );
+    graph.output!.push(
       onnx.ValueInfoProto.create({
         name: 'zipmap',
         type: { sequenceType: { elemType: { mapType: { keyType: 8, valueType: { tensorType: { elemType: 1 } } } } } },

@@ -9,9 +9,13 @@ it('tritonclient.http (binary and JSON tensors) and tritonclient.grpc get scikit
   const { dir, modelPath } = sklearnFixture();
   const replica = await spawnReplica(['--model', modelPath, '--name', 'penguins', '--version', '1']);
   try {
-    const r = spawnSync(PYTHON, [join(FIXTURES, 'triton_clients.py'), replica.url, 'penguins', join(dir, 'expected.json')], {
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      PYTHON,
+      [join(FIXTURES, 'triton_clients.py'), replica.url, 'penguins', join(dir, 'expected.json')],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
     const lines = r.stdout.trim().split('\n');
     expect(lines.map((l) => l.split(':')[0])).toEqual([
@@ -28,7 +32,9 @@ it('tritonclient.http (binary and JSON tensors) and tritonclient.grpc get scikit
     expect(lines[4]).toBe(
       `ok http wrong shape: refused with 400: input "input": shape [1,3] does not match the model's [-1,4] (-1 takes any size)`,
     );
-    expect(lines[8]).toBe('ok grpc wrong datatype: refused with StatusCode.INVALID_ARGUMENT: input "input" has datatype FP64, but the model takes FP32');
+    expect(lines[8]).toBe(
+      'ok grpc wrong datatype: refused with StatusCode.INVALID_ARGUMENT: input "input" has datatype FP64, but the model takes FP32',
+    );
   } finally {
     await replica.stop();
   }
