@@ -3,10 +3,12 @@ import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
 import { WorkerService } from '@stratum/proto';
 
 import { UnknownWorkerError, type Scheduler } from '../scheduler/controller';
+import type { ReplicaManager } from '../scheduler/replicas';
 import type { ArtifactStore } from '../store/artifacts';
 
 export interface WorkerRoutesDeps {
   readonly scheduler: Scheduler;
+  readonly replicas: ReplicaManager;
   readonly artifacts: ArtifactStore;
   readonly heartbeatIntervalMs: number;
   readonly leaseTtlMs: number;
@@ -44,13 +46,15 @@ export function workerRoutes(d: WorkerRoutesDeps): ServiceImpl<typeof WorkerServ
     },
 
     heartbeat(req) {
-      return guard(() => ({ abortTrialIds: d.scheduler.heartbeat(req.workerId, req.leases) }));
+      return guard(() => ({
+        abortTrialIds: d.scheduler.heartbeat(req.workerId, req.leases),
+        replicas: d.replicas.onHeartbeat(req.workerId, req.replicas),
+      }));
     },
 
     async leaseTrial(req, ctx) {
       const wait = Math.min(req.waitMs, d.limits.maxLeaseWaitMs);
-      const assignment = await guard(() => d.scheduler.lease(req.workerId, wait, ctx.signal));
-      return { assignment };
+      return guard(() => d.scheduler.lease(req.workerId, wait, ctx.signal));
     },
 
     reportProgress(req) {

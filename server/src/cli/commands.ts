@@ -112,6 +112,41 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
+    name: 'serve-model',
+    summary: 'Serve a registered model on the Open Inference Protocol (REST and gRPC on one port).',
+    args: [{ name: 'NAME[:VERSION]', required: true, description: 'registered model' }],
+    flags: {
+      ...CONNECT,
+      port: { type: 'number', description: 'port (default: a free one)' },
+      host: { type: 'string', description: 'address (default 127.0.0.1)' },
+      'max-batch-size': {
+        type: 'number',
+        value: 'N',
+        description: 'dynamic batching: largest batch (default 32; 1 turns it off)',
+      },
+      'max-queue-delay-ms': {
+        type: 'number',
+        value: 'MS',
+        description: 'dynamic batching: longest wait to fill a batch (default 2)',
+      },
+    },
+  },
+  {
+    name: 'predict',
+    summary: 'Ask an endpoint (URL) or a registered model (NAME, run locally) for predictions.',
+    args: [{ name: 'URL|NAME', required: true, description: 'http://HOST:PORT[/v2/models/NAME], or a model name' }],
+    flags: {
+      ...CONNECT,
+      ...JSON_FLAG,
+      input: {
+        type: 'string',
+        value: 'JSON',
+        description: '{"rows": [...]} records, or {"inputs": [...]} tensors; @file.json reads a file',
+      },
+      model: { type: 'string', value: 'NAME', description: 'model name when the URL does not end in /v2/models/NAME' },
+    },
+  },
+  {
     name: 'help',
     summary: 'Show help for a command.',
     args: [{ name: 'COMMAND', required: false, description: 'command to describe' }],

@@ -18,6 +18,7 @@ import {
 } from './client-commands';
 import { COMMANDS } from './commands';
 import { serve, worker } from './serve';
+import { predict, serveModel } from './serving-commands';
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
@@ -67,6 +68,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await model(args, flags, io);
       case 'import':
         return await importModel(args, flags, io);
+      case 'serve-model':
+        return await serveModel(args, flags, io);
+      case 'predict':
+        return await predict(args, flags, io);
       default:
         throw new UsageError(`command "${cmd.command}" has no implementation`);
     }

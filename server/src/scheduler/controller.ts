@@ -91,9 +91,15 @@ export interface CompletionInput {
   readonly note: string;
 }
 
+/** What a lease poll answers: a trial to run, or a nudge to fetch the replica goal state. */
+export interface LeaseResult {
+  readonly assignment?: TrialAssignment;
+  readonly replicasChanged?: boolean;
+}
+
 interface Waiter {
   readonly workerId: string;
-  readonly resolve: (a: TrialAssignment | undefined) => void;
+  readonly resolve: (r: LeaseResult) => void;
 }
 
 export class UnknownWorkerError extends Error {
@@ -112,10 +118,13 @@ export interface SchedulerDeps {
   readonly log: Logger;
   readonly options: SchedulerOptions;
   readonly describeModel?: DescribeModel;
+  /** Resources held per worker by something other than trials (model replicas). */
+  readonly otherUsage?: () => ReadonlyMap<string, ResourceAmounts>;
 }
 
 export class Scheduler {
   private readonly waiters = new Set<Waiter>();
+  private readonly woken = new Set<string>();
   private readonly lastSeen = new Map<string, number>();
   private readonly options: SchedulerOptions;
 
@@ -217,24 +226,32 @@ export class Scheduler {
     return abort;
   }
 
-  /** Long poll for work; resolves with no assignment after waitMs or when the caller goes away. */
-  lease(workerId: string, waitMs: number, signal?: AbortSignal): Promise<TrialAssignment | undefined> {
+  /** Long poll for work; resolves empty after waitMs or when the caller goes away. */
+  lease(workerId: string, waitMs: number, signal?: AbortSignal): Promise<LeaseResult> {
     this.touch(workerId);
+    if (this.woken.delete(workerId)) return Promise.resolve({ replicasChanged: true });
     const now = this.tryLease(workerId);
-    if (now || waitMs <= 0) return Promise.resolve(now);
+    if (now || waitMs <= 0) return Promise.resolve({ assignment: now });
     return new Promise((resolve) => {
       const waiter: Waiter = {
         workerId,
-        resolve: (a) => {
+        resolve: (r) => {
           clearTimeout(timer);
           this.waiters.delete(waiter);
-          resolve(a);
+          resolve(r);
         },
       };
-      const timer = setTimeout(() => waiter.resolve(undefined), waitMs);
-      signal?.addEventListener('abort', () => waiter.resolve(undefined), { once: true });
+      const timer = setTimeout(() => waiter.resolve({}), waitMs);
+      signal?.addEventListener('abort', () => waiter.resolve({}), { once: true });
       this.waiters.add(waiter);
     });
+  }
+
+  /** Answers the worker's lease poll (or its next one) with "your replica goal state changed". */
+  wake(workerId: string): void {
+    const waiter = [...this.waiters].find((w) => w.workerId === workerId);
+    if (waiter) waiter.resolve({ replicasChanged: true });
+    else this.woken.add(workerId);
   }
 
   progress(input: {
@@ -371,12 +388,12 @@ export class Scheduler {
   dispatch(): void {
     for (const w of [...this.waiters]) {
       const a = this.tryLease(w.workerId);
-      if (a) w.resolve(a);
+      if (a) w.resolve({ assignment: a });
     }
   }
 
   close(): void {
-    for (const w of [...this.waiters]) w.resolve(undefined);
+    for (const w of [...this.waiters]) w.resolve({});
   }
 
   // ---- internals -----------------------------------------------------------------------
@@ -393,8 +410,9 @@ export class Scheduler {
   }
 
   private placementWorker(w: WorkerRecord): PlacementWorker {
-    const u = this.usage().get(w.id);
-    return { id: w.id, tier: w.tier, total: w.total, used: u?.used ?? NO_RESOURCES, trainers: w.trainers };
+    const trials = this.usage().get(w.id)?.used ?? NO_RESOURCES;
+    const other = this.d.otherUsage?.().get(w.id) ?? NO_RESOURCES;
+    return { id: w.id, tier: w.tier, total: w.total, used: addResources(trials, other), trainers: w.trainers };
   }
 
   private tryLease(workerId: string): TrialAssignment | undefined {

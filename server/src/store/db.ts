@@ -35,6 +35,17 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE models ADD COLUMN info_json TEXT NOT NULL DEFAULT '{}'`,
   `ALTER TABLE models ADD COLUMN source TEXT NOT NULL DEFAULT 'trained'`,
   `ALTER TABLE models ADD COLUMN description TEXT NOT NULL DEFAULT ''`,
+  `CREATE TABLE deployments (
+     name TEXT PRIMARY KEY, plan_json TEXT NOT NULL, state INTEGER NOT NULL, state_reason TEXT NOT NULL DEFAULT '',
+     desired INTEGER NOT NULL, min_replicas INTEGER NOT NULL, max_replicas INTEGER NOT NULL, created_at INTEGER NOT NULL,
+     autoscaler_json TEXT NOT NULL DEFAULT 'null')`,
+  `CREATE TABLE replicas (
+     id TEXT PRIMARY KEY, deployment TEXT NOT NULL, worker_id TEXT NOT NULL, state INTEGER NOT NULL,
+     url TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '', started_at INTEGER NOT NULL, ready_at INTEGER NOT NULL DEFAULT 0)`,
+  `CREATE INDEX replicas_by_deployment ON replicas(deployment)`,
+  `CREATE TABLE deployment_events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, deployment TEXT NOT NULL, at INTEGER NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL)`,
+  `CREATE INDEX events_by_deployment ON deployment_events(deployment, id)`,
 ];
 
 export function openDb(path: string): Db {

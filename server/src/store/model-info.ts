@@ -37,7 +37,10 @@ function jsonOr<T>(text: string | undefined, fallback: T): T {
 /** Throws OnnxFormatError when the bytes are not an ONNX model. */
 export function describeOnnx(bytes: Uint8Array): ModelInfo {
   const sig = readOnnxSignature(bytes);
-  const pre = jsonOr<{ task?: string; inputs?: { name: string }[] } | undefined>(sig.metadata['stratum.preprocessor'], undefined);
+  const pre = jsonOr<{ task?: string; inputs?: { name: string }[] } | undefined>(
+    sig.metadata['stratum.preprocessor'],
+    undefined,
+  );
   return {
     inputs: sig.inputs,
     outputs: sig.outputs,

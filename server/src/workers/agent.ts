@@ -15,6 +15,7 @@ import { createStratumClient, type StratumClient } from '../client';
 import type { ResourceAmounts } from '../store/workers';
 import type { Logger } from '../util/log';
 import { TrialAbortedError, type TrialExecutor } from './executor';
+import { ReplicaHost } from './replica-host';
 
 export interface AgentOptions {
   readonly url: string;
@@ -47,10 +48,24 @@ export class WorkerAgent {
   private stopped = false;
   private readonly loops: Promise<void>[] = [];
   private leaseAbort = new AbortController();
+  private readonly replicas: ReplicaHost;
+  private wakeHeartbeat: (() => void) | undefined;
+  private heartbeatDue = false;
 
   constructor(private readonly o: AgentOptions) {
     this.client = createStratumClient({ url: o.url, token: o.joinToken });
     mkdirSync(o.cacheDir, { recursive: true, mode: 0o700 });
+    this.replicas = new ReplicaHost({
+      fetchModel: (digest) => this.fetchArtifact(digest),
+      onChange: () => this.heartbeatNow(),
+      log: o.log,
+    });
+  }
+
+  /** Sends the next heartbeat now (a replica changed state, or the goal state did). */
+  private heartbeatNow(): void {
+    this.heartbeatDue = true;
+    this.wakeHeartbeat?.();
   }
 
   get id(): string {
@@ -66,7 +81,9 @@ export class WorkerAgent {
   async stop(): Promise<void> {
     this.stopped = true;
     this.leaseAbort.abort();
+    this.wakeHeartbeat?.();
     for (const r of this.running.values()) r.abort.abort('worker stopping');
+    await this.replicas.stopAll();
     await this.client.workers.leave({ workerId: this.workerId }).catch(() => undefined);
     await this.o.executor.close();
     await Promise.allSettled(this.loops);
@@ -122,7 +139,12 @@ export class WorkerAgent {
         trialId: r.assignment.trialId,
         leaseId: r.assignment.leaseId,
       }));
-      const resp = await this.call(() => this.client.workers.heartbeat({ workerId: this.workerId, leases }));
+      this.heartbeatDue = false;
+      const resp = await this.call(() =>
+        this.client.workers.heartbeat({ workerId: this.workerId, leases, replicas: this.replicas.statuses() }),
+      );
+      // No answer (control plane down or restarting): replicas keep serving as they are.
+      if (resp) this.replicas.reconcile(resp.replicas);
       for (const id of resp?.abortTrialIds ?? []) {
         const r = this.running.get(id);
         if (r) {
@@ -130,7 +152,16 @@ export class WorkerAgent {
           r.abort.abort('lease revoked');
         }
       }
-      await sleep(this.heartbeatMs);
+      if (!this.heartbeatDue && !this.stopped) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.heartbeatMs);
+          this.wakeHeartbeat = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeHeartbeat = undefined;
+      }
     }
   }
 
@@ -146,6 +177,7 @@ export class WorkerAgent {
         if (!this.stopped) await sleep(500);
         continue;
       }
+      if (resp.replicasChanged) this.heartbeatNow();
       if (resp.assignment) void this.runTrial(resp.assignment);
     }
   }

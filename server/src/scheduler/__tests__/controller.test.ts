@@ -84,13 +84,13 @@ describe('Scheduler', () => {
     const w1 = joinWorker(s, 'a');
     const w2 = joinWorker(s, 'b');
     const run = s.submit(submitInput(3));
-    const a1 = (await s.lease(w1, 0))!;
-    const a2 = (await s.lease(w2, 0))!;
+    const a1 = (await s.lease(w1, 0)).assignment!;
+    const a2 = (await s.lease(w2, 0)).assignment!;
     expect(a1.trialId).not.toBe(a2.trialId);
-    expect(await s.lease(w1, 0)).toBeUndefined();
+    expect((await s.lease(w1, 0)).assignment).toBeUndefined();
     const waiting = s.lease(w1, 60_000);
     expect(succeed(s, w1, a1, 0.8).accepted).toBe(true);
-    const a3 = (await waiting)!;
+    const a3 = (await waiting).assignment!;
     expect(a3.trialId).toBeDefined();
     succeed(s, w2, a2, 0.95);
     succeed(s, w1, a3, 0.9);
@@ -106,7 +106,7 @@ describe('Scheduler', () => {
     const { s, runs, clock } = setup();
     const dead = joinWorker(s, 'dead');
     const run = s.submit(submitInput(1));
-    const a = (await s.lease(dead, 0))!;
+    const a = (await s.lease(dead, 0)).assignment!;
     const alive = joinWorker(s, 'alive');
     for (let i = 0; i < 6; i++) {
       clock.advance(1000);
@@ -116,7 +116,7 @@ describe('Scheduler', () => {
     const t = runs.getRun(run.id)!.trials[0]!;
     expect(t.state).toBe(State.PENDING);
     expect(t.stateReason).toMatch(/re-queued: worker .* lost/);
-    const b = (await s.lease(alive, 0))!;
+    const b = (await s.lease(alive, 0)).assignment!;
     expect(b.trialId).toBe(a.trialId);
     expect(b.attempt).toBe(2);
     // The dead worker's late result is refused: its lease is gone.
@@ -129,7 +129,7 @@ describe('Scheduler', () => {
     const { s, runs } = setup();
     const w = joinWorker(s, 'a');
     const run = s.submit(submitInput(2));
-    const a = (await s.lease(w, 0))!;
+    const a = (await s.lease(w, 0)).assignment!;
     s.cancel(run.id);
     const after = runs.getRun(run.id)!;
     expect(after.state).toBe(State.CANCELLED);
@@ -143,7 +143,7 @@ describe('Scheduler', () => {
     const w = joinWorker(s, 'a');
     const run = s.submit(submitInput(1));
     for (let i = 0; i < 3; i++) {
-      const a = (await s.lease(w, 0))!;
+      const a = (await s.lease(w, 0)).assignment!;
       s.complete({
         ...{ workerId: w, trialId: a.trialId, leaseId: a.leaseId },
         ok: false,
@@ -168,7 +168,7 @@ describe('Scheduler', () => {
     const w1 = joinWorker(first.s, 'stays');
     const w2 = joinWorker(first.s, 'gone');
     const run = first.s.submit(submitInput(2));
-    const a1 = (await first.s.lease(w1, 0))!;
+    const a1 = (await first.s.lease(w1, 0)).assignment!;
     await first.s.lease(w2, 0);
     first.db.close();
 
@@ -194,7 +194,7 @@ describe('Scheduler', () => {
       }),
     );
     const leases = [];
-    for (let i = 0; i < 4; i++) leases.push((await s.lease(ws[0]!, 0))!);
+    for (let i = 0; i < 4; i++) leases.push((await s.lease(ws[0]!, 0)).assignment!);
     const report = (i: number, epoch: number, v: number) =>
       s.progress({
         workerId: ws[0]!,
@@ -210,5 +210,17 @@ describe('Scheduler', () => {
     expect(runs.getRun(run.id)!.trials.find((t) => t.id === leases[3]!.trialId)!.stateReason).toMatch(
       /stopped early: median rule/,
     );
+  });
+});
+
+describe('Scheduler.wake', () => {
+  it('answers a waiting lease poll with replicasChanged, or the next poll when none waits', async () => {
+    const { s } = setup();
+    const w = joinWorker(s, 'a');
+    const waiting = s.lease(w, 60_000);
+    s.wake(w);
+    expect(await waiting).toEqual({ replicasChanged: true });
+    s.wake(w);
+    expect(await s.lease(w, 60_000)).toEqual({ replicasChanged: true });
   });
 });

@@ -1,0 +1,146 @@
+/**
+ * Model replicas on a worker: reconciles the goal state the control plane sends (a list of
+ * replica assignments) with the replica processes running here, and reports their actual
+ * state. Each replica is its own process (onnxruntime's run() holds its event loop).
+ */
+import type { ReplicaAssignment, ReplicaStatus } from '@stratum/proto';
+import { create } from '@bufbuild/protobuf';
+import { ReplicaStatusSchema } from '@stratum/proto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+import type { Logger } from '../util/log';
+
+type Phase = 'loading' | 'ready' | 'unavailable' | 'draining';
+
+interface Hosted {
+  readonly assignment: ReplicaAssignment;
+  phase: Phase;
+  url: string;
+  reason: string;
+  child?: ChildProcess;
+}
+
+export interface ReplicaHostOptions {
+  /** Path of the model file for a digest, fetched from the control plane when needed. */
+  readonly fetchModel: (digest: string) => Promise<string>;
+  /** Called whenever a replica's phase changes, so the agent can report it at once. */
+  readonly onChange: () => void;
+  readonly log: Logger;
+  /** The replica entry point (default: this build's serving/replica-main.js). */
+  readonly replicaMain?: string;
+}
+
+const READY_LINE = /ready on (\S+)/;
+
+export class ReplicaHost {
+  private readonly hosted = new Map<string, Hosted>();
+
+  constructor(private readonly o: ReplicaHostOptions) {}
+
+  /** Starts what is assigned and not running; stops what runs and is no longer assigned. */
+  reconcile(assignments: readonly ReplicaAssignment[]): void {
+    const wanted = new Set(assignments.map((a) => a.replicaId));
+    for (const a of assignments) if (!this.hosted.has(a.replicaId)) this.start(a);
+    for (const [id, h] of this.hosted) if (!wanted.has(id) && h.phase !== 'draining') this.stop(id, h);
+  }
+
+  statuses(): ReplicaStatus[] {
+    return [...this.hosted.entries()].map(([id, h]) =>
+      create(ReplicaStatusSchema, { replicaId: id, state: h.phase, url: h.url, reason: h.reason }),
+    );
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      [...this.hosted.values()].map(
+        (h) =>
+          new Promise<void>((resolve) => {
+            const c = h.child;
+            if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
+            c.once('exit', () => resolve());
+            c.kill('SIGTERM');
+            setTimeout(() => c.kill('SIGKILL'), 5000).unref();
+          }),
+      ),
+    );
+    this.hosted.clear();
+  }
+
+  private set(h: Hosted, phase: Phase, fields: Partial<Pick<Hosted, 'url' | 'reason'>> = {}): void {
+    h.phase = phase;
+    Object.assign(h, fields);
+    this.o.onChange();
+  }
+
+  private start(a: ReplicaAssignment): void {
+    const h: Hosted = { assignment: a, phase: 'loading', url: '', reason: '' };
+    this.hosted.set(a.replicaId, h);
+    this.o.log.info({ replica: a.replicaId, deployment: a.deployment }, 'starting replica');
+    void this.o.fetchModel(a.modelDigest).then(
+      (path) => this.spawn(h, path),
+      (e: unknown) => this.set(h, 'unavailable', { reason: `cannot fetch model: ${(e as Error).message}` }),
+    );
+  }
+
+  private spawn(h: Hosted, modelPath: string): void {
+    if (!this.hosted.has(h.assignment.replicaId) || h.phase === 'draining') return;
+    const a = h.assignment;
+    const threads = Math.max(1, Math.floor(a.resources?.cpus ?? 1));
+    const child = spawn(
+      process.execPath,
+      [
+        this.o.replicaMain ?? join(__dirname, '..', 'serving', 'replica-main.js'),
+        '--model',
+        modelPath,
+        '--name',
+        a.deployment,
+        '--version',
+        String(a.modelVersion),
+        '--port',
+        '0',
+        '--max-batch-size',
+        String(Math.max(1, a.maxBatchSize)),
+        '--max-queue-delay-ms',
+        String(Math.max(0, Math.round(a.maxQueueDelayMs))),
+        '--threads',
+        String(threads),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    h.child = child;
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = READY_LINE.exec(out);
+      if (m && h.phase === 'loading') this.set(h, 'ready', { url: m[1]! });
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      err = (err + d.toString()).slice(-2000);
+    });
+    child.once('exit', (code, signal) => {
+      if (this.hosted.get(a.replicaId) !== h) return;
+      if (h.phase === 'draining') {
+        this.hosted.delete(a.replicaId);
+        this.o.onChange();
+        return;
+      }
+      const tail = err.trim().split('\n').slice(-3).join(' | ');
+      this.set(h, 'unavailable', {
+        reason: `replica process exited (${signal ?? `code ${code}`})${tail ? `: ${tail}` : ''}`,
+      });
+    });
+  }
+
+  private stop(id: string, h: Hosted): void {
+    this.o.log.info({ replica: id }, 'stopping replica');
+    if (!h.child || h.child.exitCode !== null || h.child.signalCode !== null) {
+      this.hosted.delete(id);
+      this.o.onChange();
+      return;
+    }
+    this.set(h, 'draining');
+    h.child.kill('SIGTERM');
+  }
+}
