@@ -67,3 +67,77 @@ step('python venv (.venv: JupyterLab, nbclient, test clients)', () => {
     run(py, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', 'requirements-dev.txt']);
   });
 });
+
+// JupyterLab extension (extension/) and the browser its UI tests (ui-tests/) drive.
+const fsx = await import('node:fs');
+
+/** Every file under the given paths (relative to the root), in a stable order, for change detection. */
+function filesUnder(...paths) {
+  const out = [];
+  const walk = (rel) => {
+    const abs = join(root, rel);
+    if (!existsSync(abs) || rel.endsWith('__pycache__')) return;
+    if (fsx.statSync(abs).isDirectory()) for (const e of fsx.readdirSync(abs).sort()) walk(join(rel, e));
+    else out.push(rel);
+  };
+  paths.forEach(walk);
+  return out;
+}
+
+step("chromium (Debian's package, for the UI tests)", () => {
+  if (existsSync('/usr/bin/chromium')) return;
+  if (process.getuid?.() !== 0) {
+    process.stderr.write(
+      'setup: /usr/bin/chromium is missing; as root: apt-get install chromium (the UI tests need it)\n',
+    );
+    return;
+  }
+  const apt = { env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } };
+  run('apt-get', ['update', '-qq'], apt);
+  run('apt-get', ['install', '-y', '-qq', 'chromium'], apt);
+});
+
+step('JupyterLab extension (build stratum-jupyterlab, pip install it into .venv)', () => {
+  const venvBin = join(root, '.venv', 'bin');
+  const sources = filesUnder(
+    'extension/src',
+    'extension/style',
+    'extension/schema',
+    'extension/package.json',
+    'extension/tsconfig.json',
+    'proto/stratum',
+    'server/src/scheduler/selection.ts',
+    'server/src/cli/render.ts',
+    'package-lock.json',
+  );
+  whenChanged('extension/dist/.stratum-build', sources, () => {
+    run('npx', ['tsc', '-p', 'extension/tsconfig.json']);
+    run(join(venvBin, 'jupyter-builder'), ['build', 'extension'], { env: { ...env, PATH: `${venvBin}:${env.PATH}` } });
+  });
+  // The wheel carries the stratum-ts kernelspec when the kernel package provides one.
+  if (existsSync(join(root, 'kernel', 'scripts', 'install-kernelspec.mjs'))) {
+    run(process.execPath, ['kernel/scripts/install-kernelspec.mjs', 'extension/dist/kernelspec'], {
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+  }
+  const packaged = filesUnder(
+    'extension/dist/labextension',
+    'extension/dist/kernelspec',
+    'extension/stratum_jupyterlab',
+    'extension/pyproject.toml',
+    'extension/hatch_build.py',
+    'extension/install.json',
+  );
+  whenChanged('.venv/.stratum-extension', packaged, () =>
+    run(join(venvBin, 'python'), [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-build-isolation',
+      '--no-deps',
+      './extension',
+    ]),
+  );
+});

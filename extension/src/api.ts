@@ -8,7 +8,7 @@ import { Code, ConnectError, createClient, type Interceptor } from '@connectrpc/
 import { createConnectTransport } from '@connectrpc/connect-web';
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import { ClusterService, ModelService, RunService } from '@stratum/proto';
+import { ClusterService, DeploymentService, ModelService, RunService } from '@stratum/proto';
 
 import type { IStratumApi, IStratumSettings } from './tokens';
 
@@ -40,6 +40,7 @@ export function createStratumApi(settings: IStratumSettings, server: ServerConne
     cluster: createClient(ClusterService, transport),
     runs: createClient(RunService, transport),
     models: createClient(ModelService, transport),
+    deployments: createClient(DeploymentService, transport),
   };
 }
 
@@ -57,6 +58,11 @@ export function describeError(err: unknown): string {
     }
   }
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Whether the control plane does not offer the service called (e.g. no deployment engine). */
+export function isUnimplemented(err: unknown): boolean {
+  return ConnectError.from(err).code === Code.Unimplemented;
 }
 
 /** Whether an error means the call was cancelled on purpose (not a failure). */

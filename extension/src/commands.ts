@@ -91,7 +91,10 @@ export function addCommands(app: JupyterFrontEnd, deps: ICommandDeps): void {
     },
     execute: async (args) => {
       const tiers = model.cluster.value?.tiers.map((t) => t.name) ?? [];
+      // Ask the control plane now whether it runs deployments, rather than trusting an old answer.
+      await model.deployments.refresh();
       await showDeployDialog({
+        engineAvailable: model.deployments.value?.available === true,
         model: { name: String(args.name), version: Number(args.version ?? 0) },
         tiers,
         defaultTier: model.settings.defaultTier,

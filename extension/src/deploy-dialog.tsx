@@ -10,17 +10,21 @@ export interface IDeployRequest {
   readonly model: Pick<Model, 'name' | 'version'>;
   readonly tiers: readonly string[];
   readonly defaultTier: string;
+  /** Whether the control plane answered its deployment service (see the Deployments section). */
+  readonly engineAvailable: boolean;
 }
 
 export const NOT_AVAILABLE =
   'Deployment is not available in this control plane: it has no deployment engine yet, so nothing will be deployed.';
+export const NOT_FROM_PANEL =
+  'This control plane runs deployments (listed in the Deployments section), but this panel does not start them: nothing will be deployed from this dialog.';
 
 function DeployForm({ request }: { readonly request: IDeployRequest }) {
   const tiers = [...new Set([request.defaultTier, ...request.tiers])].filter(Boolean);
   return (
     <form className="jp-stratum-deploy-form" onSubmit={(e) => e.preventDefault()}>
       <p className="jp-stratum-notice" role="note">
-        {NOT_AVAILABLE}
+        {request.engineAvailable ? NOT_FROM_PANEL : NOT_AVAILABLE}
       </p>
       <fieldset>
         <legend>Placement</legend>

@@ -29,7 +29,7 @@ export class StratumSidebar extends SidePanel {
     this._add('Cluster', <ClusterView model={model} />, () => model.cluster.refresh());
     this._add('Runs', <RunsView model={model} />, () => model.runs.list.refresh());
     this._add('Models', <ModelsView model={model} actions={options.actions} />, () => model.models.refresh());
-    this._add('Deployments', <DeploymentsView />);
+    this._add('Deployments', <DeploymentsView model={model} />, () => model.deployments.refresh());
   }
 
   /** Opens a section (and keeps the others as they are). */

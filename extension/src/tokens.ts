@@ -4,7 +4,7 @@
  * plugins share. Wire types come from @stratum/proto and are never re-declared here.
  */
 import type { Client } from '@connectrpc/connect';
-import type { ClusterService, ModelService, RunService } from '@stratum/proto';
+import type { ClusterService, Deployment, DeploymentService, ModelService, RunService } from '@stratum/proto';
 
 export const PLUGIN_ID = 'stratum-jupyterlab:plugin';
 export const MAGIC_PLUGIN_ID = 'stratum-jupyterlab:magic';
@@ -39,6 +39,7 @@ export interface IStratumApi {
   readonly cluster: Client<typeof ClusterService>;
   readonly runs: Client<typeof RunService>;
   readonly models: Client<typeof ModelService>;
+  readonly deployments: Client<typeof DeploymentService>;
   /** Where requests go, for messages. */
   readonly baseUrl: string;
 }
@@ -48,3 +49,11 @@ export type Connection =
   | { readonly kind: 'loading' }
   | { readonly kind: 'ready' }
   | { readonly kind: 'down'; readonly message: string };
+
+/**
+ * Whether the control plane runs deployments, found by asking it: one without a deployment
+ * engine answers DeploymentService calls with Unimplemented.
+ */
+export type DeploymentsState =
+  | { readonly available: false }
+  | { readonly available: true; readonly deployments: readonly Deployment[] };

@@ -1,5 +1,5 @@
 /** The Cluster section: tiers and workers with cpus, gpus and memory used/total. */
-import { Worker_Status, type GetClusterResponse, type Worker } from '@stratum/proto';
+import { Worker_Status, type GetClusterResponse, type Resources, type Worker } from '@stratum/proto';
 import * as React from 'react';
 
 import type { StratumModel } from '../model';
@@ -12,29 +12,34 @@ const STATUS: Record<Worker_Status, string> = {
   [Worker_Status.LEFT]: 'left',
 };
 
-function WorkerRow({ w }: { readonly w: Worker }) {
+function Meters({ used, total }: { readonly used?: Resources; readonly total?: Resources }) {
   return (
-    <tr className={`jp-stratum-worker jp-stratum-status-${STATUS[w.status]}`}>
-      <td title={w.id}>{w.name}</td>
-      <td>{w.tier}</td>
-      <td>
+    <div className="jp-stratum-meters">
+      <Meter used={used?.cpus ?? 0} total={total?.cpus ?? 0} label="cpus used/total" unit="cpu" />
+      <Meter
+        used={Number(used?.memoryMb ?? 0)}
+        total={Number(total?.memoryMb ?? 0)}
+        label="memory MiB used/total"
+        unit="MiB"
+      />
+      <Meter used={used?.gpus ?? 0} total={total?.gpus ?? 0} label="gpus used/total" unit="gpu" />
+    </div>
+  );
+}
+
+function WorkerItem({ w }: { readonly w: Worker }) {
+  return (
+    <li className={`jp-stratum-worker jp-stratum-status-${STATUS[w.status]}`} title={w.id}>
+      <div className="jp-stratum-item-head">
+        <span className="jp-stratum-item-name">{w.name}</span>
         <span className="jp-stratum-badge">{STATUS[w.status]}</span>
-      </td>
-      <td>
-        <Meter used={w.used?.cpus ?? 0} total={w.total?.cpus ?? 0} label="cpus used/total" />
-      </td>
-      <td>
-        <Meter
-          used={Number(w.used?.memoryMb ?? 0)}
-          total={Number(w.total?.memoryMb ?? 0)}
-          label="memory MiB used/total"
-        />
-      </td>
-      <td>
-        <Meter used={w.used?.gpus ?? 0} total={w.total?.gpus ?? 0} label="gpus used/total" />
-      </td>
-      <td>{w.runningTrialIds.length}</td>
-    </tr>
+        <span className="jp-stratum-muted">{w.tier}</span>
+        <span className="jp-stratum-muted jp-stratum-item-end">
+          {w.runningTrialIds.length} {w.runningTrialIds.length === 1 ? 'trial' : 'trials'}
+        </span>
+      </div>
+      <Meters used={w.used} total={w.total} />
+    </li>
   );
 }
 
@@ -47,52 +52,26 @@ export function ClusterTables({ cluster }: { readonly cluster: GetClusterRespons
         {cluster.workers.length > joined ? `, ${cluster.workers.length - joined} lost or left` : ''} · control plane{' '}
         {cluster.version}
       </p>
-      <table className="jp-stratum-table jp-stratum-tiers">
-        <thead>
-          <tr>
-            <th>tier</th>
-            <th>workers</th>
-            <th>cpus</th>
-            <th>memory MiB</th>
-            <th>gpus</th>
-          </tr>
-        </thead>
-        <tbody>
-          {cluster.tiers.map((t) => (
-            <tr key={t.name}>
-              <td>{t.name}</td>
-              <td>{t.workersReady}</td>
-              <td>
-                <Meter used={t.used?.cpus ?? 0} total={t.total?.cpus ?? 0} label="cpus used/total" />
-              </td>
-              <td>
-                <Meter used={Number(t.used?.memoryMb ?? 0)} total={Number(t.total?.memoryMb ?? 0)} label="memory MiB" />
-              </td>
-              <td>
-                <Meter used={t.used?.gpus ?? 0} total={t.total?.gpus ?? 0} label="gpus used/total" />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <table className="jp-stratum-table jp-stratum-workers">
-        <thead>
-          <tr>
-            <th>worker</th>
-            <th>tier</th>
-            <th>status</th>
-            <th>cpus</th>
-            <th>memory MiB</th>
-            <th>gpus</th>
-            <th>trials</th>
-          </tr>
-        </thead>
-        <tbody>
-          {cluster.workers.map((w) => (
-            <WorkerRow key={w.id} w={w} />
-          ))}
-        </tbody>
-      </table>
+      <h4>Tiers</h4>
+      <ul className="jp-stratum-tiers">
+        {cluster.tiers.map((t) => (
+          <li key={t.name} className="jp-stratum-tier">
+            <div className="jp-stratum-item-head">
+              <span className="jp-stratum-item-name">{t.name}</span>
+              <span className="jp-stratum-muted">
+                {t.workersReady} {t.workersReady === 1 ? 'worker' : 'workers'}
+              </span>
+            </div>
+            <Meters used={t.used} total={t.total} />
+          </li>
+        ))}
+      </ul>
+      <h4>Workers</h4>
+      <ul className="jp-stratum-workers">
+        {cluster.workers.map((w) => (
+          <WorkerItem key={w.id} w={w} />
+        ))}
+      </ul>
     </div>
   );
 }

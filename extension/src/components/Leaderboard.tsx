@@ -44,28 +44,34 @@ export function Leaderboard({ run }: { readonly run: Run }) {
       <thead>
         <tr>
           <th>rank</th>
-          <th>trial</th>
           <th>candidate</th>
           <th>state</th>
           <th>{run.metric}</th>
-          <th>note</th>
         </tr>
       </thead>
       <tbody>
         {ranked.map((t, i) => {
           const best = t.id === run.best?.trialId;
-          const note = best ? '★ best' : t.excludedReason ? `set aside: ${t.excludedReason}` : t.stateReason;
+          const note = best ? 'best' : t.excludedReason ? `set aside: ${t.excludedReason}` : t.stateReason;
           return (
-            <tr key={t.id} className={best ? 'jp-stratum-best' : undefined} data-state={stateName(t.state)}>
-              <td>{t.metrics[run.metric] !== undefined ? i + 1 : '-'}</td>
-              <td>#{t.index}</td>
-              <td title={params(t.paramsJson)}>{t.candidate}</td>
+            <tr
+              key={t.id}
+              className={best ? 'jp-stratum-best' : t.excludedReason ? 'jp-stratum-excluded' : undefined}
+              data-state={stateName(t.state)}
+              title={`trial #${t.index} ${params(t.paramsJson)}${note ? ` · ${note}` : ''}`}
+            >
+              <td>
+                {t.metrics[run.metric] !== undefined ? i + 1 : '-'}
+                {best ? ' ★' : ''}
+              </td>
+              <td>
+                {t.candidate} <span className="jp-stratum-muted">#{t.index}</span>
+              </td>
               <td>
                 {stateName(t.state)}
                 {t.state === State.RUNNING ? ` ${Math.round(t.progress * 100)}%` : ''}
               </td>
               <td>{fmtMetric(t.metrics[run.metric])}</td>
-              <td title={note}>{note}</td>
             </tr>
           );
         })}

@@ -1,6 +1,6 @@
 /** The Models section: the registry with each model's lineage, and a Deploy button. */
 import { fmtMetric } from '@stratum/server/dist/cli/render';
-import type { Model } from '@stratum/proto';
+import { Deployment_State, Replica_State, type Deployment, type Model } from '@stratum/proto';
 import * as React from 'react';
 
 import type { StratumModel } from '../model';
@@ -102,13 +102,55 @@ export function ModelsView({ model, actions }: { readonly model: StratumModel; r
   );
 }
 
-export function DeploymentsView() {
+const DEPLOYMENT_STATE: Record<Deployment_State, string> = {
+  [Deployment_State.UNSPECIFIED]: 'unknown',
+  [Deployment_State.PENDING]: 'pending',
+  [Deployment_State.READY]: 'ready',
+  [Deployment_State.DEGRADED]: 'degraded',
+  [Deployment_State.SCALED_TO_ZERO]: 'scaled to zero',
+  [Deployment_State.DELETED]: 'deleted',
+};
+
+function DeploymentList({ deployments }: { readonly deployments: readonly Deployment[] }) {
+  if (deployments.length === 0) return <p className="jp-stratum-muted">No deployments.</p>;
   return (
-    <div className="jp-stratum-deployments">
-      <p className="jp-stratum-notice">
-        This control plane does not offer deployments yet: it has no deployment engine, so there are no serving
-        endpoints to list or manage here.
-      </p>
-    </div>
+    <ul className="jp-stratum-model-list">
+      {deployments.map((d) => (
+        <li key={d.name} className="jp-stratum-model-item" title={d.stateReason}>
+          <div className="jp-stratum-item-head">
+            <span className="jp-stratum-item-name">{d.name}</span>
+            <span className="jp-stratum-badge">{DEPLOYMENT_STATE[d.state]}</span>
+            <span className="jp-stratum-muted">
+              {d.plan ? `${d.plan.modelName}:${d.plan.modelVersion} on ${d.plan.tier}` : ''}
+            </span>
+          </div>
+          <div className="jp-stratum-meters">
+            <span>
+              replicas {d.replicas.filter((r) => r.state === Replica_State.READY).length}/{d.desiredReplicas}
+            </span>
+            {d.endpoint ? <code>{d.endpoint}</code> : null}
+          </div>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function DeploymentsView({ model }: { readonly model: StratumModel }) {
+  useSignal(model.deployments.changed);
+  const state = model.deployments.value;
+  return (
+    <Connected connection={model.deployments.connection} baseUrl={model.api.baseUrl} onRetry={() => model.refreshAll()}>
+      {() =>
+        state?.available ? (
+          <DeploymentList deployments={state.deployments} />
+        ) : (
+          <p className="jp-stratum-notice jp-stratum-deployments">
+            This control plane does not offer deployments yet: it has no deployment engine, so there are no serving
+            endpoints to list or manage here.
+          </p>
+        )
+      }
+    </Connected>
   );
 }

@@ -55,7 +55,12 @@ export function Connected(props: {
   return <>{props.children()}</>;
 }
 
-export function Meter(props: { readonly used: number; readonly total: number; readonly label: string }) {
+export function Meter(props: {
+  readonly used: number;
+  readonly total: number;
+  readonly label: string;
+  readonly unit: string;
+}) {
   const frac = props.total > 0 ? Math.min(1, props.used / props.total) : 0;
   return (
     <span className="jp-stratum-meter" title={props.label}>
@@ -63,7 +68,7 @@ export function Meter(props: { readonly used: number; readonly total: number; re
         <span className="jp-stratum-meter-fill" style={{ width: `${Math.round(frac * 100)}%` }} />
       </span>
       <span className="jp-stratum-meter-text">
-        {fmtAmount(props.used)}/{fmtAmount(props.total)}
+        {fmtAmount(props.used)}/{fmtAmount(props.total)} {props.unit}
       </span>
     </span>
   );

@@ -3,11 +3,16 @@
  * examples/penguins.yaml: the magic line, then the pipeline spec in YAML.
  */
 
-/** A pipeline name the kernel and the registry accept: letters, digits, `-` and `_`. */
+/**
+ * A pipeline name the spec accepts (`metadata.name`): lowercase letters, digits and dashes,
+ * starting and ending with a letter or digit, at most 63 characters.
+ */
 export function pipelineName(raw: string): string {
   const name = raw
     .trim()
-    .replace(/[^A-Za-z0-9_-]+/g, '-')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .slice(0, 63)
     .replace(/^-+|-+$/g, '');
   return name || 'pipeline';
 }

@@ -7,8 +7,8 @@ import type { ServerConnection } from '@jupyterlab/services';
 import type { GetClusterResponse, Model } from '@stratum/proto';
 import { Signal, type ISignal } from '@lumino/signaling';
 
-import { createStratumApi } from '../api';
-import { DEFAULT_SETTINGS, type IStratumApi, type IStratumSettings } from '../tokens';
+import { createStratumApi, isUnimplemented } from '../api';
+import { DEFAULT_SETTINGS, type DeploymentsState, type IStratumApi, type IStratumSettings } from '../tokens';
 import { Health } from './health';
 import { Polled } from './polled';
 import { RunsModel } from './runs';
@@ -30,6 +30,18 @@ export class StratumModel {
       name: 'stratum:models',
       load: async () => (await this._api.models.listModels({})).models,
     });
+    this.deployments = new Polled<DeploymentsState>({
+      ...common,
+      name: 'stratum:deployments',
+      load: async () => {
+        try {
+          return { available: true, deployments: (await this._api.deployments.listDeployments({})).deployments };
+        } catch (err) {
+          if (isUnimplemented(err)) return { available: false };
+          throw err;
+        }
+      },
+    });
     this.runs = new RunsModel({ ...common, api: () => this._api });
   }
 
@@ -37,6 +49,7 @@ export class StratumModel {
   readonly cluster: Polled<GetClusterResponse>;
   readonly runs: RunsModel;
   readonly models: Polled<Model[]>;
+  readonly deployments: Polled<DeploymentsState>;
 
   get settings(): IStratumSettings {
     return this._settings;
@@ -54,19 +67,26 @@ export class StratumModel {
     const urlChanged = settings.controlPlaneUrl !== this._settings.controlPlaneUrl;
     this._settings = settings;
     if (urlChanged) this._api = createStratumApi(settings, this._server);
-    for (const p of [this.cluster, this.models, this.runs.list]) p.setInterval(settings.refreshInterval);
+    for (const p of [this.cluster, this.models, this.deployments, this.runs.list])
+      p.setInterval(settings.refreshInterval);
     this._settingsChanged.emit();
     if (urlChanged) void this.refreshAll();
   }
 
   /** Fetches everything now: after a Retry, a settings change or a mutation. */
   async refreshAll(): Promise<void> {
-    await Promise.all([this.cluster.refresh(), this.runs.list.refresh(), this.models.refresh()]);
+    await Promise.all([
+      this.cluster.refresh(),
+      this.runs.list.refresh(),
+      this.models.refresh(),
+      this.deployments.refresh(),
+    ]);
   }
 
   dispose(): void {
     this.cluster.dispose();
     this.models.dispose();
+    this.deployments.dispose();
     this.runs.dispose();
     Signal.clearData(this);
   }
