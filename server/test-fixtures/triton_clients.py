@@ -53,6 +53,8 @@ def run_http(address, model, x, expected):
     tensor = httpclient.InferInput("input", list(x.shape), "FP32")
     tensor.set_data_from_numpy(x)
     check(client.infer(model, [tensor]), expected, "http default outputs")
+    zipped = client.infer(model, [tensor], request_compression_algorithm="gzip", response_compression_algorithm="gzip")
+    check(zipped, expected, "http gzip request")
     wrong = httpclient.InferInput("input", [1, 3], "FP32")
     wrong.set_data_from_numpy(np.zeros((1, 3), dtype=np.float32))
     refused(lambda: client.infer(model, [wrong]), "http wrong shape")

@@ -6,6 +6,7 @@
  */
 import type { ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
 import type { ServerResponse } from 'node:http';
+import { gunzipSync, inflateSync } from 'node:zlib';
 
 import type { Logger } from '../util/log';
 import type { ReplicaMetrics } from './metrics';
@@ -80,6 +81,27 @@ function readBody(req: Request, limit: number): Promise<Buffer> {
   });
 }
 
+/** A body sent with Content-Encoding gzip or deflate (tritonclient's request compression), inflated within the limit. */
+function inflate(body: Buffer, encoding: string | undefined, limit: number): Buffer {
+  const how = (encoding ?? 'identity').trim().toLowerCase();
+  if (how === 'identity') return body;
+  if (how !== 'gzip' && how !== 'deflate') {
+    throw new ServingError(
+      'invalid_argument',
+      `Content-Encoding "${encoding}" is not supported; send gzip, deflate or identity`,
+    );
+  }
+  try {
+    return (how === 'gzip' ? gunzipSync : inflateSync)(body, { maxOutputLength: limit });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(limit);
+    throw new ServingError(
+      'invalid_argument',
+      `the body is not valid ${how} data: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+}
+
 const header = (req: Request, name: string): string | undefined => {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -141,7 +163,11 @@ export function restHandler(o: RestOptions): FallbackHandler {
     }
     return allow(template, 'POST', async () => {
       const loaded = model();
-      const body = await readBody(req, limits.maxBodyBytes);
+      const body = inflate(
+        await readBody(req, limits.maxBodyBytes),
+        header(req, 'content-encoding'),
+        limits.maxBodyBytes,
+      );
       if (action === 'predict') return json(200, await service.predict(loaded, parseJson(body)));
       const request = decodeRestInfer(body, header(req, HEADER_LENGTH), loaded.signature, limits);
       const encoded = encodeRestInfer(await service.infer(loaded, request), request.outputs);

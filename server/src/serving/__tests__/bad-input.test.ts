@@ -3,6 +3,7 @@
  * with a message naming the tensor and the fault. Runs against a replica process.
  */
 import { Code, ConnectError } from '@connectrpc/connect';
+import { gzipSync } from 'node:zlib';
 
 import { tinyModel, writeTemp } from './fixtures';
 import { call, f32, grpcClient, spawnReplica, withBinary, type ReplicaProcess } from './helpers';
@@ -194,6 +195,24 @@ const REST: [string, { body: string | Uint8Array; headers?: Record<string, strin
     withBinary({ inputs: [x({ data: undefined, parameters: { binary_data_size: 16 } })] }, f32(1, 2, NaN, 4)),
     400,
     'input "x": element 2 is not a finite number (NaN or ±Infinity), which this replica refuses',
+  ],
+  [
+    'a body that says gzip but is not',
+    { body: JSON.stringify({ inputs: [x()] }), headers: { 'content-encoding': 'gzip' } },
+    400,
+    /^the body is not valid gzip data: /,
+  ],
+  [
+    'an unsupported Content-Encoding',
+    { body: JSON.stringify({ inputs: [x()] }), headers: { 'content-encoding': 'br' } },
+    400,
+    'Content-Encoding "br" is not supported; send gzip, deflate or identity',
+  ],
+  [
+    'a gzip body that inflates past the limit',
+    { body: gzipSync(Buffer.alloc(LIMIT + 1, 32)), headers: { 'content-encoding': 'gzip' } },
+    413,
+    `the request body exceeds this replica's limit of ${LIMIT} bytes (64 KiB); send fewer rows per request or raise limits.maxBodyBytes`,
   ],
   [
     'an oversized body',

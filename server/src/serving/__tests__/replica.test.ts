@@ -1,5 +1,6 @@
 import './node-realm';
 
+import { inferTensors, predictRows, ReplicaClientError } from '../client';
 import { fromBytes } from '../tensor-data';
 import { batchingFor, startReplica, type Replica } from '../replica';
 import { readOnnxSignature } from '../../onnx/signature';
@@ -213,12 +214,10 @@ describe('the predict route', () => {
       log: silentLogger(),
     });
     try {
-      const res = await post(r.url, '/v2/models/stratum-penguins/predict', { rows: s.records });
-      expect(res.status).toBe(200);
-      const body = res.json<{ predictions: string[]; probabilities: number[][]; labels: string[] }>();
+      const body = await predictRows(r.url, 'stratum-penguins', s.records);
       expect(body).toMatchObject({ model_name: 'stratum-penguins', model_version: '3', labels: s.classes });
       expect(body.predictions).toEqual(s.labels);
-      expectClose(body.probabilities, s.probabilities, 1e-4);
+      expectClose(body.probabilities!, s.probabilities, 1e-4);
       const bad = await post(r.url, '/v2/models/stratum-penguins/predict', { rows: [{ ...s.records[0], Island: 7 }] });
       expect(bad.status).toBe(400);
       expect(bad.json()).toEqual({ error: 'record 0, field "Island" must be a string or null, got number 7' });
@@ -233,6 +232,31 @@ describe('the predict route', () => {
     expect(res.json<{ error: string }>().error).toBe(
       'POST /v2/models/penguins/predict takes raw records only for a Stratum-trained model (ONNX metadata "stratum.preprocessor"), and this model has none; send tensors to POST /v2/models/penguins/infer',
     );
+  });
+});
+
+describe('the client helpers', () => {
+  it('inferTensors sends JSON tensors and reads the outputs', async () => {
+    const out = await inferTensors(on.url, 'penguins', [
+      { name: 'input', datatype: 'FP32', shape: [2, 4], data: Float32Array.from(expected.inputs.slice(0, 2).flat()) },
+    ]);
+    expect(out.outputs.map((o) => [o.name, o.shape])).toEqual([
+      ['label', [2]],
+      ['probabilities', [2, 3]],
+    ]);
+    expect(out.outputs[0]!.data).toEqual(expected.labels.slice(0, 2));
+  });
+
+  it('predictRows and inferTensors throw the replica’s status and message', async () => {
+    const bad = await inferTensors(on.url, 'penguins', [
+      { name: 'input', datatype: 'FP64', shape: [1, 4], data: [1, 2, 3, 4] },
+    ]).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(ReplicaClientError);
+    expect((bad as ReplicaClientError).status).toBe(400);
+    expect((bad as ReplicaClientError).message).toBe(
+      `400 from ${on.url}/v2/models/penguins/infer: input "input" has datatype FP64, but the model takes FP32`,
+    );
+    await expect(predictRows(on.url, 'penguins', [{}], { version: '9' })).rejects.toMatchObject({ status: 404 });
   });
 });
 

@@ -23,16 +23,17 @@ it('tritonclient.http (binary and JSON tensors) and tritonclient.grpc get scikit
       'ok http binary_data=True',
       'ok http binary_data=False',
       'ok http default outputs',
+      'ok http gzip request',
       'ok http wrong shape',
       'ok grpc',
       'ok grpc',
       'ok grpc default outputs',
       'ok grpc wrong datatype',
     ]);
-    expect(lines[4]).toBe(
+    expect(lines[5]).toBe(
       `ok http wrong shape: refused with 400: input "input": shape [1,3] does not match the model's [-1,4] (-1 takes any size)`,
     );
-    expect(lines[8]).toBe(
+    expect(lines[9]).toBe(
       'ok grpc wrong datatype: refused with StatusCode.INVALID_ARGUMENT: input "input" has datatype FP64, but the model takes FP32',
     );
   } finally {
