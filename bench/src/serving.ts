@@ -39,11 +39,15 @@ interface Point extends LoadResult {
 
 function makeModel(): { modelPath: string; rows: number[][] } {
   const dir = mkdtempSync(join(tmpdir(), 'stratum-bench-serving-'));
-  execFileSync(
-    join(REPO, '.venv', 'bin', 'python'),
-    [join(REPO, 'server', 'test-fixtures', 'make_sklearn_onnx.py'), dir],
-    { stdio: 'pipe' },
-  );
+  const script = join(REPO, 'server', 'test-fixtures', 'make_sklearn_onnx.py');
+  try {
+    execFileSync(join(REPO, '.venv', 'bin', 'python'), [script, dir], { stdio: 'pipe' });
+  } catch (e) {
+    const detail = (e as { stderr?: Buffer }).stderr?.toString().trim() || (e instanceof Error ? e.message : String(e));
+    throw new Error(
+      `bench/serving makes its model with the project venv (.venv with scikit-learn and skl2onnx; npm run setup): ${detail}`,
+    );
+  }
   const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as { inputs: number[][] };
   return { modelPath: join(dir, 'model.onnx'), rows: expected.inputs };
 }
