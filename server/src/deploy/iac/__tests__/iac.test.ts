@@ -1,0 +1,350 @@
+import { create } from '@bufbuild/protobuf';
+import { DeploymentPlanSchema, type DeploymentPlan } from '@stratum/proto';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+
+import { DEFAULT_BATCHING } from '../../../serving/replica';
+import { parseReplicaArgs } from '../../../serving/replica-main';
+import {
+  cpuQuantity,
+  dnsLabel,
+  DEFAULT_MAX_BATCH_SIZE,
+  labelValue,
+  renderIac,
+  renderKubernetes,
+  renderLocalPlan,
+} from '../index';
+import { KUBERNETES_FILE, LOCAL_PLAN_FILE } from '../index';
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const plan = (patch: Partial<Omit<DeploymentPlan, '$typeName'>> = {}): DeploymentPlan =>
+  create(DeploymentPlanSchema, {
+    name: 'penguins',
+    modelName: 'penguins',
+    modelVersion: 3,
+    modelDigest: 'sha256:ab12',
+    tier: 'edge',
+    minReplicas: 1,
+    maxReplicas: 4,
+    initialReplicas: 1,
+    targetConcurrency: 8,
+    maxBatchSize: 16,
+    maxQueueDelayMs: 2,
+    resources: { cpus: 0.5, memoryMb: 192n, gpus: 0 },
+    qos: { p95Ms: 20, rps: 100 },
+    inputs: [{ name: 'input', datatype: 'FP32', shape: [-1n, 4n] }],
+    outputs: [{ name: 'label', datatype: 'BYTES', shape: [-1n] }],
+    checks: [
+      {
+        name: 'memory fits',
+        ok: true,
+        message: 'model needs ~192 MiB per replica; largest edge worker offers 1024 MiB',
+      },
+    ],
+    feasible: true,
+    ...patch,
+  });
+
+/** Every object, validated by kubernetes-models (ES modules only, so in a child Node process). */
+function validate(objects: Obj[]): (string | null)[] {
+  const out = execFileSync(process.execPath, [join(__dirname, 'k8s-validate.mjs')], { input: JSON.stringify(objects) });
+  return JSON.parse(out.toString()) as (string | null)[];
+}
+
+const docs = (yaml: string): Obj[] =>
+  parseAllDocuments(yaml).map((d) => {
+    expect(d.errors).toEqual([]);
+    return d.toJS() as Obj;
+  });
+
+const byKind = (objects: Obj[]) => Object.fromEntries(objects.map((o) => [o.kind as string, o]));
+
+describe('renderKubernetes', () => {
+  it('renders a Deployment, a Service and an HPA that the Kubernetes schemas accept', () => {
+    const objects = docs(renderKubernetes(plan()));
+    expect(objects.map((o) => `${o.apiVersion} ${o.kind}`)).toEqual([
+      'apps/v1 Deployment',
+      'v1 Service',
+      'autoscaling/v2 HorizontalPodAutoscaler',
+    ]);
+    expect(validate(objects)).toEqual([null, null, null]);
+  });
+
+  it('writes plain YAML without anchors or aliases', () => {
+    expect(renderKubernetes(plan())).not.toMatch(/[&*]a\d/);
+  });
+
+  it('is validated for real: the schemas refuse a broken object', () => {
+    const [deployment] = docs(renderKubernetes(plan()));
+    deployment!.spec.template.spec.containers[0].ports[0].containerPort = 'eighty';
+    delete deployment!.spec.selector;
+    expect(validate([deployment!])[0]).toMatch(/containerPort must be integer|must have required property 'selector'/);
+  });
+
+  it('pins replicas to the tier: nodeSelector, toleration for the tier taint', () => {
+    const pod = byKind(docs(renderKubernetes(plan()))).Deployment.spec.template.spec;
+    expect(pod.nodeSelector).toEqual({ 'stratum.dev/tier': 'edge' });
+    expect(pod.tolerations).toEqual([
+      { key: 'stratum.dev/tier', operator: 'Equal', value: 'edge', effect: 'NoSchedule' },
+    ]);
+  });
+
+  it('lets fallback tiers take replicas through node affinity, preferring the plan’s tier', () => {
+    const objects = docs(renderKubernetes(plan({ fallbackTiers: ['fog', 'cloud'] })));
+    expect(validate(objects)).toEqual([null, null, null]);
+    const pod = byKind(objects).Deployment.spec.template.spec;
+    expect(pod.nodeSelector).toBeUndefined();
+    const node = pod.affinity.nodeAffinity;
+    expect(node.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions).toEqual([
+      { key: 'stratum.dev/tier', operator: 'In', values: ['edge', 'fog', 'cloud'] },
+    ]);
+    expect(node.preferredDuringSchedulingIgnoredDuringExecution[0]).toEqual({
+      weight: 100,
+      preference: { matchExpressions: [{ key: 'stratum.dev/tier', operator: 'In', values: ['edge'] }] },
+    });
+    expect(pod.tolerations.map((t: Obj) => t.value)).toEqual(['edge', 'fog', 'cloud']);
+  });
+
+  it('runs `stratum replica` with the plan’s model, batching and port, and arguments replica-main accepts', () => {
+    const c = byKind(docs(renderKubernetes(plan({ maxQueueDelayMs: 2.6 })))).Deployment.spec.template.spec
+      .containers[0];
+    expect(c.command).toEqual(['stratum', 'replica']);
+    expect(c.args).toEqual(
+      ['--model', 'penguins:3', '--name', 'penguins', '--version', '3', '--host', '0.0.0.0', '--port', '8080'].concat([
+        '--max-batch-size',
+        '16',
+        '--max-queue-delay-ms',
+        '3',
+      ]),
+    );
+    expect(c.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    const parsed = parseReplicaArgs(c.args);
+    expect(parsed).toMatchObject({
+      name: 'penguins',
+      version: '3',
+      host: '0.0.0.0',
+      port: 8080,
+      batching: { maxBatchSize: 16, maxQueueDelayMs: 3 },
+    });
+  });
+
+  it('probes readiness and liveness on the OIP health routes', () => {
+    const c = byKind(docs(renderKubernetes(plan()))).Deployment.spec.template.spec.containers[0];
+    expect(c.readinessProbe).toEqual({
+      httpGet: { path: '/v2/health/ready', port: 'http' },
+      periodSeconds: 2,
+      timeoutSeconds: 1,
+      failureThreshold: 2,
+    });
+    expect(c.livenessProbe).toEqual({
+      httpGet: { path: '/v2/health/live', port: 'http' },
+      periodSeconds: 10,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+    });
+  });
+
+  it('asks for the plan’s resources, and a GPU limit when the plan has one', () => {
+    const cpu = byKind(docs(renderKubernetes(plan()))).Deployment.spec.template.spec.containers[0];
+    expect(cpu.resources).toEqual({
+      requests: { cpu: '500m', memory: '192Mi' },
+      limits: { cpu: '500m', memory: '192Mi' },
+    });
+    const objects = docs(
+      renderKubernetes(plan({ resources: { $typeName: 'stratum.v1.Resources', cpus: 2, memoryMb: 4096n, gpus: 1 } })),
+    );
+    expect(validate(objects)).toEqual([null, null, null]);
+    expect(byKind(objects).Deployment.spec.template.spec.containers[0].resources).toEqual({
+      requests: { cpu: '2', memory: '4096Mi' },
+      limits: { cpu: '2', memory: '4096Mi', 'nvidia.com/gpu': '1' },
+    });
+  });
+
+  it('selects the Deployment’s pods from the Service and targets it from the HPA', () => {
+    const {
+      Deployment,
+      Service,
+      HorizontalPodAutoscaler: hpa,
+    } = byKind(docs(renderKubernetes(plan(), { namespace: 'ml' })));
+    const podLabels = Deployment.spec.template.metadata.labels;
+    expect(Deployment.spec.selector.matchLabels).toEqual({
+      'app.kubernetes.io/name': 'stratum-replica',
+      'app.kubernetes.io/instance': 'penguins',
+    });
+    for (const [k, v] of Object.entries(Deployment.spec.selector.matchLabels)) expect(podLabels[k]).toBe(v);
+    expect(Service.spec.selector).toEqual(Deployment.spec.selector.matchLabels);
+    expect(Service.spec.ports).toEqual([
+      { name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP', appProtocol: 'http' },
+      { name: 'grpc', port: 8081, targetPort: 'http', protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' },
+    ]);
+    expect(hpa.spec.scaleTargetRef).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: Deployment.metadata.name,
+    });
+    expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([1, 4]);
+    expect([Deployment, Service, hpa].map((o) => o.metadata.namespace)).toEqual(['ml', 'ml', 'ml']);
+    expect(Deployment.spec.replicas).toBeUndefined();
+    expect(Deployment.spec.strategy.rollingUpdate).toEqual({ maxUnavailable: 0, maxSurge: 1 });
+  });
+
+  it('keeps one replica under an HPA when min is 0, and says why in an annotation and a comment', () => {
+    const yaml = renderKubernetes(plan({ minReplicas: 0 }));
+    const objects = docs(yaml);
+    expect(validate(objects)).toEqual([null, null, null]);
+    const hpa = byKind(objects).HorizontalPodAutoscaler;
+    expect(hpa.spec.minReplicas).toBe(1);
+    expect(hpa.metadata.annotations['stratum.dev/scale-to-zero']).toBe(
+      'requested; an HPA keeps at least 1 replica, going to zero needs KEDA or Knative',
+    );
+    expect(yaml).toContain(
+      '# min replicas 0 asked: an HPA cannot scale to zero, so minReplicas is 1 here; use KEDA or Knative for zero.',
+    );
+    expect(
+      byKind(docs(renderKubernetes(plan()))).HorizontalPodAutoscaler.metadata.annotations['stratum.dev/scale-to-zero'],
+    ).toBeUndefined();
+  });
+
+  it('heads the manifests with the plan’s checks', () => {
+    const yaml = renderKubernetes(
+      plan({
+        feasible: false,
+        checks: [{ $typeName: 'stratum.v1.PlanCheck', name: 'capacity', ok: false, message: 'no ready edge worker' }],
+      }),
+    );
+    expect(yaml.split('\n').slice(0, 3)).toEqual([
+      '# Stratum deployment "penguins": model penguins v3 on tier edge.',
+      '# Plan NOT feasible:',
+      '# FAIL capacity: no ready edge worker',
+    ]);
+  });
+
+  it('turns any deployment name into names and labels a cluster accepts', () => {
+    const objects = docs(
+      renderKubernetes(plan({ name: '2nd Penguins_model.v2!', modelName: 'Penguins (sklearn)', tier: 'edge' })),
+    );
+    expect(validate(objects)).toEqual([null, null, null]);
+    expect(objects.map((o) => o.metadata.name)).toEqual([
+      'd-2nd-penguins-model-v2',
+      'd-2nd-penguins-model-v2',
+      'd-2nd-penguins-model-v2',
+    ]);
+    expect(objects[0]!.metadata.labels['stratum.dev/model']).toBe('Penguins-sklearn');
+    expect(objects[0]!.metadata.annotations['stratum.dev/deployment']).toBe('2nd Penguins_model.v2!');
+  });
+});
+
+describe('names and quantities', () => {
+  it.each([
+    ['penguins', 'penguins'],
+    ['Penguins V2', 'penguins-v2'],
+    ['--x--', 'x'],
+    ['9lives', 'd-9lives'],
+    ['a'.repeat(80), 'a'.repeat(63)],
+    ['', 'd'],
+  ])('dnsLabel(%j) = %j', (name, label) => {
+    expect(dnsLabel(name)).toBe(label);
+    expect(label).toMatch(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/);
+  });
+
+  it('labelValue keeps what a label value allows and trims the ends', () => {
+    expect(labelValue('_model (v1)_')).toBe('model-v1');
+    expect(labelValue('x'.repeat(70))).toHaveLength(63);
+  });
+
+  it('cpuQuantity writes whole cores or millicores', () => {
+    expect([cpuQuantity(1), cpuQuantity(0.5), cpuQuantity(1.25), cpuQuantity(0.0001)]).toEqual([
+      '1',
+      '500m',
+      '1250m',
+      '1m',
+    ]);
+  });
+
+  it('agrees with replica-main on the default batch size', () => {
+    expect(DEFAULT_MAX_BATCH_SIZE).toBe(DEFAULT_BATCHING.maxBatchSize);
+  });
+});
+
+describe('renderLocalPlan', () => {
+  it('says what Stratum runs: replicas, resources, batching, command, routes, probes', () => {
+    const local = JSON.parse(renderLocalPlan(plan({ minReplicas: 0, maxBatchSize: 0 }))) as Obj;
+    expect(local).toEqual({
+      apiVersion: 'stratum.dev/v1',
+      kind: 'LocalDeploymentPlan',
+      deployment: 'penguins',
+      model: { name: 'penguins', version: 3, ref: 'penguins:3', digest: 'sha256:ab12' },
+      placement: { tier: 'edge', fallbackTiers: [] },
+      replicas: { min: 0, max: 4, initial: 1, targetConcurrency: 8, scaleToZero: true },
+      resourcesPerReplica: { cpus: 0.5, memoryMb: 192, gpus: 0 },
+      batching: { maxBatchSize: 32, maxQueueDelayMs: 2, enabled: true },
+      replica: {
+        command: [
+          'stratum',
+          'replica',
+          '--model',
+          'penguins:3',
+          '--name',
+          'penguins',
+          '--version',
+          '3',
+          '--host',
+          '127.0.0.1',
+          '--port',
+          '0',
+        ].concat(['--max-batch-size', '32', '--max-queue-delay-ms', '2']),
+      },
+      probes: {
+        readiness: { path: '/v2/health/ready', periodMs: 2000, failureThreshold: 2 },
+        liveness: { path: '/v2/health/live', periodMs: 10000, failureThreshold: 3 },
+      },
+      routes: {
+        rest: [
+          'POST /v2/models/penguins/infer',
+          'POST /v2/models/penguins/predict',
+          'GET /v2/models/penguins',
+          'GET /v2/models/penguins/ready',
+        ],
+        grpc: [
+          'inference.GRPCInferenceService/ModelInfer model_name="penguins"',
+          'inference.GRPCInferenceService/ModelMetadata model_name="penguins"',
+          'inference.GRPCInferenceService/ModelReady model_name="penguins"',
+        ],
+      },
+      qos: { p95Ms: 20, rps: 100 },
+      signature: {
+        inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }],
+        outputs: [{ name: 'label', datatype: 'BYTES', shape: [-1] }],
+      },
+      checks: [
+        {
+          name: 'memory fits',
+          ok: true,
+          message: 'model needs ~192 MiB per replica; largest edge worker offers 1024 MiB',
+        },
+      ],
+      feasible: true,
+    });
+  });
+
+  it('marks batching off at a batch size of 1 and defaults resources when the plan has none', () => {
+    const local = JSON.parse(
+      renderLocalPlan(plan({ maxBatchSize: 1, maxQueueDelayMs: 0, resources: undefined, qos: undefined })),
+    ) as Obj;
+    expect(local.batching).toEqual({ maxBatchSize: 1, maxQueueDelayMs: 0, enabled: false });
+    expect(local.resourcesPerReplica).toEqual({ cpus: 1, memoryMb: 128, gpus: 0 });
+    expect(local.qos).toEqual({});
+  });
+});
+
+describe('renderIac', () => {
+  it('fills the plan’s iac map by file name', () => {
+    const p = plan();
+    const iac = renderIac(p, { image: 'registry.local/stratum:1' });
+    expect(Object.keys(iac)).toEqual([LOCAL_PLAN_FILE, KUBERNETES_FILE]);
+    expect(iac[LOCAL_PLAN_FILE]).toBe(renderLocalPlan(p));
+    expect(docs(iac[KUBERNETES_FILE]!)[0]!.spec.template.spec.containers[0].image).toBe('registry.local/stratum:1');
+  });
+});
