@@ -20,7 +20,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { closedLoop, openLoop, type LoadResult, type Task } from './loadgen';
+import { closedLoop, openLoop, type LoadResult, type Task } from '@stratum/server/dist/profiler/loadgen';
 import { printTable, writeResult } from './report';
 
 const REPO = join(__dirname, '..', '..');
