@@ -34,6 +34,8 @@ export interface PlanTools {
     resources: ResourceAmounts;
   }): { name: string; ok: boolean; message: string }[];
   render(plan: DeploymentPlan): Record<string, string>;
+  /** The profiler's verdict on a QoS for a model on a tier, once it has measured it. */
+  qosCheck?: (model: Model, tier: string, qos: DeployRequest['qos']) => { ok: boolean; message: string };
 }
 
 export interface DeploymentRoutesDeps {

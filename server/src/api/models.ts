@@ -64,7 +64,10 @@ export function modelRoutes(d: {
         }
         size += r.chunk.byteLength;
         if (size > d.limits.maxModelBytes) {
-          throw new ConnectError(`model file exceeds the limit of ${d.limits.maxModelBytes} bytes`, Code.InvalidArgument);
+          throw new ConnectError(
+            `model file exceeds the limit of ${d.limits.maxModelBytes} bytes`,
+            Code.InvalidArgument,
+          );
         }
         chunks.push(r.chunk);
       }

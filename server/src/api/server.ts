@@ -3,7 +3,7 @@
  * gRPC-Web and Connect/JSON from the same handlers, plus /healthz and /metrics.
  */
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { ClusterService, ModelService, RunService, WorkerService } from '@stratum/proto';
+import { ClusterService, DeploymentService, ModelService, RunService, WorkerService } from '@stratum/proto';
 import { join } from 'node:path';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
@@ -26,7 +26,12 @@ import { WorkerRepo } from '../store/workers';
 import { createLogger, type Logger } from '../util/log';
 import { authInterceptor } from './auth';
 import { createDualServer } from './listener';
-import { clusterRoutes } from './cluster';
+import { addResources, NO_RESOURCES } from '../scheduler/placement';
+import { ReplicaManager } from '../scheduler/replicas';
+import { DeploymentRepo } from '../store/deployments';
+import { clusterRoutes, clusterView } from './cluster';
+import { autoscalePolicy, planTools } from './deploy-tools';
+import { deploymentRoutes } from './deployments';
 import { modelRoutes } from './models';
 import { runRoutes } from './runs';
 import { workerRoutes } from './workers';
@@ -59,6 +64,8 @@ export interface ControlPlaneOptions {
   readonly clock?: Clock;
   readonly log?: Logger;
   readonly tickMs?: number;
+  /** Overrides of the autoscaler's windows (tests shorten the quiet and idle periods). */
+  readonly autoscaling?: Parameters<typeof autoscalePolicy>[0];
 }
 
 export interface ControlPlane {
@@ -66,6 +73,9 @@ export interface ControlPlane {
   readonly secrets: Secrets;
   readonly scheduler: Scheduler;
   readonly db: Db;
+  readonly replicas: ReplicaManager;
+  /** Where deployments answer: the gateway's URL, once it runs. */
+  setEndpoint(url: string): void;
   close(): Promise<void>;
 }
 
@@ -90,17 +100,32 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
       return EMPTY_INFO;
     }
   };
-  const scheduler = new Scheduler({
+  const clock = o.clock ?? systemClock;
+  const deployments = new DeploymentRepo(db);
+  // The two reconcilers share workers: each reads the other's resource use through a closure.
+  const manager: ReplicaManager = new ReplicaManager({
+    repo: deployments,
+    workers: () => workers.all(),
+    isLive: (id) => scheduler.isLive(id),
+    trialUsage: () => scheduler.usage(),
+    wakeWorker: (id) => scheduler.wake(id),
+    autoscaler: autoscalePolicy(o.autoscaling),
+    clock,
+    log,
+  });
+  const scheduler: Scheduler = new Scheduler({
     runs,
     workers,
     models,
     events,
-    clock: o.clock ?? systemClock,
+    clock,
     log,
     options,
     describeModel,
+    otherUsage: () => manager.replicaUsage(),
   });
   scheduler.recover();
+  let endpoint = '';
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'stratum_control_plane_' });
@@ -122,6 +147,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
         WorkerService,
         workerRoutes({
           scheduler,
+          replicas: manager,
           artifacts,
           heartbeatIntervalMs: options.heartbeatIntervalMs,
           leaseTtlMs: options.leaseTtlMs,
@@ -133,6 +159,26 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
         clusterRoutes({ scheduler, workers, artifacts, version: STRATUM_VERSION, limits }),
       );
       router.service(ModelService, modelRoutes({ models, artifacts, limits }));
+      router.service(
+        DeploymentService,
+        deploymentRoutes({
+          models,
+          repo: deployments,
+          manager,
+          tools: planTools(),
+          tiers: () => clusterView({ scheduler, workers }).tiers.map((t) => t.name),
+          workers: () => {
+            const trialUse = scheduler.usage();
+            const replicaUse = manager.replicaUsage();
+            return workers.all().map((w) => ({
+              worker: w,
+              used: addResources(trialUse.get(w.id)?.used ?? NO_RESOURCES, replicaUse.get(w.id) ?? NO_RESOURCES),
+              live: scheduler.isLive(w.id),
+            }));
+          },
+          endpoint: () => endpoint,
+        }),
+      );
     },
     fallback(req, res) {
       if (req.url === '/healthz') {
@@ -155,7 +201,10 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   const address = await dual.listen(o.port ?? 0, host);
   const port = address.port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const timer = setInterval(() => scheduler.tick(), o.tickMs ?? 250);
+  const timer = setInterval(() => {
+    scheduler.tick();
+    manager.reconcileAll();
+  }, o.tickMs ?? 250);
   log.info({ url }, 'control plane listening');
 
   return {
@@ -163,6 +212,10 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     secrets,
     scheduler,
     db,
+    replicas: manager,
+    setEndpoint(url) {
+      endpoint = url;
+    },
     async close() {
       clearInterval(timer);
       scheduler.close();

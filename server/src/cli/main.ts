@@ -19,6 +19,7 @@ import {
 import { COMMANDS } from './commands';
 import { serve, worker } from './serve';
 import { predict, serveModel } from './serving-commands';
+import { deploy, deployments, logs, scale, undeploy } from './deploy-commands';
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
@@ -72,6 +73,16 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await serveModel(args, flags, io);
       case 'predict':
         return await predict(args, flags, io);
+      case 'deploy':
+        return await deploy(args, flags, io);
+      case 'deployments':
+        return await deployments(flags, io);
+      case 'undeploy':
+        return await undeploy(args, flags, io);
+      case 'scale':
+        return await scale(args, flags, io);
+      case 'logs':
+        return await logs(args, flags, io);
       default:
         throw new UsageError(`command "${cmd.command}" has no implementation`);
     }

@@ -4,13 +4,14 @@
  */
 import { createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
-import { ClusterService, ModelService, RunService, WorkerService } from '@stratum/proto';
+import { ClusterService, DeploymentService, ModelService, RunService, WorkerService } from '@stratum/proto';
 
 export interface StratumClient {
   readonly runs: Client<typeof RunService>;
   readonly workers: Client<typeof WorkerService>;
   readonly cluster: Client<typeof ClusterService>;
   readonly models: Client<typeof ModelService>;
+  readonly deployments: Client<typeof DeploymentService>;
 }
 
 export interface ClientOptions {
@@ -41,5 +42,6 @@ export function createStratumClient(o: ClientOptions): StratumClient {
     workers: createClient(WorkerService, transport),
     cluster: createClient(ClusterService, transport),
     models: createClient(ModelService, transport),
+    deployments: createClient(DeploymentService, transport),
   };
 }
