@@ -1,6 +1,6 @@
 /** What the UI tests share: the environment run.mjs sets up, control plane calls, processes. */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
@@ -139,9 +139,21 @@ export async function openPanel(page: IJupyterLabPageFixture): Promise<void> {
 
 /** Opens a section of the accordion if it is collapsed. */
 export async function expandSection(page: IJupyterLabPageFixture, name: string): Promise<void> {
-  const title = page.locator('#stratum-sidebar .jp-AccordionPanel-title', { hasText: new RegExp(`^${name}`, 'i') });
-  if ((await title.getAttribute('aria-expanded')) === 'false') await title.click();
+  await setExpanded(page, name, true);
 }
 
-export const kernelInstalled = (): boolean =>
-  existsSync(join(REPO, '.venv', 'share', 'jupyter', 'kernels', 'stratum-ts', 'kernel.json'));
+const SECTIONS = ['Cluster', 'Runs', 'Models', 'Deployments'];
+
+async function setExpanded(page: IJupyterLabPageFixture, name: string, expanded: boolean): Promise<void> {
+  const title = page.locator('#stratum-sidebar .jp-AccordionPanel-title', { hasText: new RegExp(`^${name}`, 'i') });
+  if ((await title.getAttribute('aria-expanded')) !== String(expanded)) await title.click();
+}
+
+/** Collapses every section but `name`, so a screenshot shows it whole. */
+export async function focusSection(page: IJupyterLabPageFixture, name: string): Promise<void> {
+  for (const s of SECTIONS) await setExpanded(page, s, s === name);
+}
+
+export async function showAllSections(page: IJupyterLabPageFixture): Promise<void> {
+  for (const s of SECTIONS) await setExpanded(page, s, true);
+}

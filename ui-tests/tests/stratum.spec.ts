@@ -7,11 +7,13 @@ import { expect, test } from '@jupyterlab/galata';
 import {
   callApi,
   expandSection,
+  focusSection,
   KERNEL,
   openPanel,
   section,
   serverInfo,
   shot,
+  showAllSections,
   startControlPlane,
   stopProcess,
   submitWithCli,
@@ -77,6 +79,7 @@ test('training a pipeline updates the leaderboard live until the run succeeds', 
     )
     .toBe(true);
   await expect(detail.locator('.jp-stratum-pipeline [data-stage="candidate"]')).toHaveCount(3);
+  await focusSection(page, 'Runs');
   await shot(page, '3-run-live');
   await expect(detail).toHaveAttribute('data-state', 'succeeded', { timeout: 240_000 });
   await expect(detail.locator('.jp-stratum-leaderboard tbody tr')).toHaveCount(4);
@@ -87,13 +90,16 @@ test('training a pipeline updates the leaderboard live until the run succeeds', 
     'unavailable',
   );
   await shot(page, '4-run-succeeded');
+  await showAllSections(page);
 });
 
 test('a run link in a notebook output opens the run in the Runs view', async ({ page }) => {
   expect(runId).not.toBe('');
   await page.notebook.createNew('links.ipynb', { kernel: null });
   await page.notebook.setCell(0, 'markdown', `Trained: [run ${runId.slice(0, 8)}](#stratum-run=${runId.slice(0, 8)})`);
-  await page.notebook.runCell(0);
+  // Rendering Markdown needs no kernel (galata's runCell would wait for one).
+  await page.notebook.selectCells(0);
+  await page.evaluate(() => window.jupyterapp.commands.execute('notebook:run-cell'));
   await page.locator('.jp-RenderedMarkdown a[href^="#stratum-run="]').click();
   await expect(page.locator('#stratum-sidebar')).toBeVisible();
   await expect(section(page, 'runs').locator('.jp-stratum-run-detail')).toHaveAttribute('data-run-id', runId);

@@ -74,8 +74,9 @@ export function RunDetail({ run, error }: { readonly run: Run; readonly error?: 
 export function RunsView({ model }: { readonly model: StratumModel }) {
   useSignal(model.runs.list.changed);
   useSignal(model.runs.selectionChanged);
-  const runs = model.runs.list.value ?? [];
   const selected = model.runs.selected;
+  // The selected run is followed live: its list entry shows the same state as its details.
+  const runs = (model.runs.list.value ?? []).map((r) => (r.id === selected?.id ? selected : r));
   return (
     <Connected connection={model.runs.list.connection} baseUrl={model.api.baseUrl} onRetry={() => model.refreshAll()}>
       {() => (
