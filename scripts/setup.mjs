@@ -141,3 +141,7 @@ step('JupyterLab extension (build stratum-jupyterlab, pip install it into .venv)
     ]),
   );
 });
+
+step('Jupyter kernelspec (stratum-ts in .venv)', () => {
+  run(process.execPath, [join(root, 'kernel', 'scripts', 'install-kernelspec.mjs')]);
+});

@@ -1,0 +1,161 @@
+/**
+ * HTML for notebook outputs: pure functions, proto in, markup out. Every bundle also carries the
+ * CLI's text rendering as `text/plain`, so the two never disagree on what a table says.
+ */
+import { State, Worker_Status, type GetClusterResponse, type Model, type Run, type Trial } from '@stratum/proto';
+import { fmtMetric, stateName } from '@stratum/server/dist/cli/render';
+import { rankTrials } from '@stratum/server/dist/scheduler/selection';
+
+export function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const STYLE =
+  'border-collapse:collapse;font-family:var(--jp-code-font-family,monospace);font-size:12px;margin:4px 0';
+const CELL = 'padding:2px 8px;text-align:left;border-bottom:1px solid var(--jp-border-color2,#ddd)';
+
+export interface TableOptions {
+  /** Rows (by index) to emphasise, e.g. the best trial. */
+  readonly strong?: ReadonlySet<number>;
+  readonly caption?: string;
+}
+
+export function htmlTable(headers: readonly string[], rows: readonly (readonly string[])[], o: TableOptions = {}): string {
+  const head = headers.map((h) => `<th style="${CELL}">${esc(h)}</th>`).join('');
+  const body = rows
+    .map((r, i) => {
+      const style = o.strong?.has(i) ? ' style="font-weight:bold"' : '';
+      return `<tr${style}>${r.map((c) => `<td style="${CELL}">${esc(c)}</td>`).join('')}</tr>`;
+    })
+    .join('');
+  const caption = o.caption ? `<caption style="text-align:left">${esc(o.caption)}</caption>` : '';
+  return `<table class="stratum-table" style="${STYLE}">${caption}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+const DONE: ReadonlySet<State> = new Set([State.SUCCEEDED, State.FAILED, State.CANCELLED]);
+
+/** Fraction of the run's work done, counting running trials by their progress. */
+export function runFraction(run: Run): number {
+  if (run.trials.length === 0) return DONE.has(run.state) ? 1 : 0;
+  const done = run.trials.filter((t) => DONE.has(t.state)).length;
+  const partial = run.trials.filter((t) => t.state === State.RUNNING).reduce((a, t) => a + t.progress, 0);
+  return Math.min(1, (done + partial) / run.trials.length);
+}
+
+export function progressHtml(run: Run): string {
+  const pct = Math.round(runFraction(run) * 100);
+  const done = run.trials.filter((t) => DONE.has(t.state)).length;
+  const running = run.trials.filter((t) => t.state === State.RUNNING).length;
+  const color = run.state === State.FAILED ? '#c62828' : run.state === State.SUCCEEDED ? '#2e7d32' : '#1565c0';
+  return (
+    `<div class="stratum-progress" style="margin:4px 0">` +
+    `<div style="display:inline-block;width:240px;height:10px;background:#e0e0e0;vertical-align:middle">` +
+    `<div style="width:${pct}%;height:100%;background:${color}"></div></div>` +
+    ` <span>${pct}% · ${done}/${run.trials.length} done, ${running} running · ${esc(stateName(run.state))}</span></div>`
+  );
+}
+
+function params(json: string): string {
+  const p = JSON.parse(json || '{}') as Record<string, unknown>;
+  return Object.entries(p)
+    .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(3) : String(v)}`)
+    .join(' ');
+}
+
+function seconds(t: Trial): string {
+  const start = Number(t.startedAtMs);
+  const end = Number(t.finishedAtMs) || (t.state === State.RUNNING ? Date.now() : start);
+  return start ? `${((end - start) / 1000).toFixed(1)}s` : '-';
+}
+
+/** The leaderboard (ranked by the run's metric and goal), its title and progress. */
+export function leaderboardHtml(run: Run): string {
+  const rule = { metric: run.metric, goal: run.goal as 'maximize' | 'minimize' };
+  const ranked = rankTrials(
+    run.trials.map((t) => ({ trial: t, id: t.id, metrics: t.metrics, modelSizeBytes: Number(t.modelSizeBytes) })),
+    rule,
+  ).map((c) => c.trial);
+  const rows = ranked.map((t, i) => [
+    t.metrics[run.metric] !== undefined ? String(i + 1) : '-',
+    `#${t.index}`,
+    t.candidate,
+    params(t.paramsJson),
+    stateName(t.state) + (t.state === State.RUNNING ? ` ${Math.round(t.progress * 100)}%` : ''),
+    fmtMetric(t.metrics[run.metric]),
+    seconds(t),
+    t.id === run.best?.trialId ? '★ best' : t.excludedReason ? `set aside: ${t.excludedReason}` : t.stateReason,
+  ]);
+  const best = new Set(ranked.flatMap((t, i) => (t.id === run.best?.trialId ? [i] : [])));
+  const title = `run ${run.id.slice(0, 8)} · ${run.name} · ${run.task} · ${run.goal} ${run.metric}`;
+  const headers = ['rank', 'trial', 'candidate', 'params', 'state', run.metric, 'time', 'note'];
+  return `<div class="stratum-run">${progressHtml(run)}${htmlTable(headers, rows, { strong: best, caption: title })}${summaryHtml(run)}</div>`;
+}
+
+function summaryHtml(run: Run): string {
+  if (!DONE.has(run.state)) return '';
+  const reason = run.stateReason ? ` (${run.stateReason})` : '';
+  if (!run.best) return `<p>run ${esc(stateName(run.state) + reason)}</p>`;
+  const base = run.baseline[run.metric];
+  return (
+    `<p>best: <b>${esc(run.best.candidate)}</b> ${esc(run.metric)}=${fmtMetric(run.best.metrics[run.metric])}` +
+    (base !== undefined ? ` (baseline ${fmtMetric(base)})` : '') +
+    ` → model <code>${esc(`${run.best.modelName}:${run.best.modelVersion}`)}</code></p>`
+  );
+}
+
+const when = (ms: bigint): string => new Date(Number(ms)).toISOString().replace('T', ' ').slice(0, 19);
+
+export function runsHtml(runs: readonly Run[]): string {
+  const rows = runs.map((r) => [
+    r.id.slice(0, 8),
+    r.name,
+    stateName(r.state),
+    String(r.trials.length),
+    r.metric,
+    r.best ? fmtMetric(r.best.metrics[r.metric]) : '-',
+    when(r.createdAtMs),
+  ]);
+  return htmlTable(['id', 'name', 'state', 'trials', 'metric', 'best', 'created'], rows);
+}
+
+export function modelsHtml(models: readonly Model[]): string {
+  const rows = models.map((m) => [
+    m.name,
+    String(m.version),
+    m.format,
+    `${(Number(m.sizeBytes) / 1024).toFixed(1)} KiB`,
+    Object.entries(m.metrics)
+      .map(([k, v]) => `${k}=${fmtMetric(v)}`)
+      .join(' '),
+    m.lineage?.trainer ?? '',
+    (m.lineage?.runId ?? '').slice(0, 8),
+  ]);
+  return htmlTable(['name', 'version', 'format', 'size', 'metrics', 'trainer', 'run'], rows);
+}
+
+export function clusterHtml(c: GetClusterResponse): string {
+  const used = (u?: { cpus: number }, t?: { cpus: number }) => `${u?.cpus ?? 0}/${t?.cpus ?? 0}`;
+  const tiers = c.tiers.map((t) => [
+    t.name,
+    String(t.workersReady),
+    used(t.used, t.total),
+    `${t.used?.memoryMb ?? 0}/${t.total?.memoryMb ?? 0}`,
+    `${t.used?.gpus ?? 0}/${t.total?.gpus ?? 0}`,
+  ]);
+  const workers = c.workers.map((w) => [
+    w.id,
+    w.name,
+    w.tier,
+    Worker_Status[w.status]?.toLowerCase() ?? '?',
+    used(w.used, w.total),
+    `${w.used?.memoryMb ?? 0}/${w.total?.memoryMb ?? 0}`,
+    `${w.used?.gpus ?? 0}/${w.total?.gpus ?? 0}`,
+    String(w.runningTrialIds.length),
+  ]);
+  return (
+    htmlTable(['tier', 'workers', 'cpus used/total', 'memory MiB used/total', 'gpus used/total'], tiers, {
+      caption: 'tiers',
+    }) +
+    htmlTable(['id', 'name', 'tier', 'status', 'cpus', 'memory MiB', 'gpus', 'running'], workers, { caption: 'workers' })
+  );
+}
