@@ -1,0 +1,174 @@
+/**
+ * One request's way through the gateway, whatever the protocol: find the deployment's route,
+ * wait (buffered, bounded in count and time) while it has no ready replica, send to the least
+ * loaded one, and send again to another when that one cannot answer. The front ends (REST,
+ * gRPC) supply the attempt; this decides where and how often, and keeps the load windows.
+ */
+import { ServingError } from '../../serving/types';
+import { pickTarget } from './router';
+import type { GatewayStats } from './stats';
+import type { LiveRoute, RouteTable, Target } from './table';
+
+export interface DispatchOptions {
+  /** Replicas tried per request, the first one included. Default 3. */
+  readonly maxAttempts: number;
+  /** Longest a request waits for a ready replica (scale from zero, all replicas down). Default 30 s. */
+  readonly bufferTimeoutMs: number;
+  /** Requests waiting at once, all deployments together; more are refused at once. Default 1000. */
+  readonly maxBuffered: number;
+  /** A replica whose connection failed goes to the back of the choice for this long. Default 2 s. */
+  readonly ejectMs: number;
+}
+
+export const DEFAULT_DISPATCH: DispatchOptions = {
+  maxAttempts: 3,
+  bufferTimeoutMs: 30_000,
+  maxBuffered: 1000,
+  ejectMs: 2000,
+};
+
+/** What one attempt on a replica gave: an answer for the client, or a reason to try another replica. */
+export type Attempt<T> =
+  | { readonly kind: 'answer'; readonly value: T; readonly failed: boolean }
+  | { readonly kind: 'retry'; readonly reason: string };
+
+export interface Dispatched<T> {
+  readonly value: T;
+  /** The request waited for a replica (scale from zero). */
+  readonly coldStart: boolean;
+}
+
+export class Dispatcher {
+  private bufferedTotal = 0;
+
+  constructor(
+    private readonly table: RouteTable,
+    private readonly stats: GatewayStats,
+    private readonly o: DispatchOptions,
+    private readonly hooks: {
+      /** A deployment's first buffered request: report now, so the control plane scales from zero. */
+      readonly onBuffered: (deployment: string) => void;
+      readonly now: () => number;
+      readonly random?: () => number;
+    },
+  ) {}
+
+  /** The deployment's route; waits for the first routing table (bounded), then not_found if absent. */
+  async route(deployment: string): Promise<LiveRoute> {
+    const { now } = this.hooks;
+    if (!this.table.received) {
+      const ok = await this.table.waitFor(() => this.table.received, now() + this.o.bufferTimeoutMs, now);
+      if (!ok) {
+        throw new ServingError(
+          'unavailable',
+          `the gateway has no routing table yet: the control plane has not answered within ${this.o.bufferTimeoutMs} ms`,
+        );
+      }
+    }
+    const route = this.table.get(deployment);
+    if (!route) {
+      const known = this.table.deployments();
+      const list = known.length
+        ? `; it routes ${known.map((d) => `"${d}"`).join(', ')}`
+        : '; it routes no deployment yet';
+      throw new ServingError('not_found', `deployment "${deployment}" is not served by this gateway${list}`);
+    }
+    return route;
+  }
+
+  async dispatch<T>(
+    deployment: string,
+    attempt: (target: Target, route: LiveRoute) => Promise<Attempt<T>>,
+  ): Promise<Dispatched<T>> {
+    const { now } = this.hooks;
+    let route = await this.route(deployment);
+    const window = this.stats.window(deployment);
+    const started = now();
+    const deadline = started + this.o.bufferTimeoutMs;
+    window.arrive(started);
+    const tried = new Set<string>();
+    let attempts = 0;
+    let lastReason = '';
+    let coldStart = false;
+    let failed = true;
+    try {
+      for (;;) {
+        const target = pickTarget(route.targets, tried, now(), this.hooks.random);
+        if (!target) {
+          if (attempts >= this.o.maxAttempts) throw this.exhausted(deployment, attempts, lastReason);
+          coldStart = (await this.buffer(deployment, window, tried, deadline, attempts, lastReason)) || coldStart;
+          route = await this.route(deployment);
+          continue;
+        }
+        attempts++;
+        target.outstanding++;
+        let result: Attempt<T>;
+        try {
+          result = await attempt(target, route);
+        } finally {
+          target.outstanding--;
+        }
+        if (result.kind === 'answer') {
+          failed = result.failed;
+          return { value: result.value, coldStart };
+        }
+        tried.add(target.key);
+        target.ejectedUntil = now() + this.o.ejectMs;
+        lastReason = `replica ${target.key} at ${target.url}: ${result.reason}`;
+        if (attempts >= this.o.maxAttempts) throw this.exhausted(deployment, attempts, lastReason);
+        this.stats.retry(deployment);
+      }
+    } finally {
+      window.depart(now(), { latencyMs: now() - started, failed, coldStart });
+    }
+  }
+
+  /**
+   * Waits until the route shows a replica this request has not tried. Returns whether it waited
+   * with no replica at all (a cold start) rather than for a replacement.
+   */
+  private async buffer(
+    deployment: string,
+    window: ReturnType<GatewayStats['window']>,
+    tried: ReadonlySet<string>,
+    deadline: number,
+    attempts: number,
+    lastReason: string,
+  ): Promise<boolean> {
+    const cold = (this.table.get(deployment)?.targets.length ?? 0) === 0;
+    if (this.bufferedTotal >= this.o.maxBuffered) {
+      throw new ServingError(
+        'unavailable',
+        `deployment "${deployment}" has no ready replica and the gateway already holds ${this.o.maxBuffered} waiting requests; retry later`,
+      );
+    }
+    this.bufferedTotal++;
+    if (window.buffer(1) === 1) this.hooks.onBuffered(deployment);
+    try {
+      const fresh = (): boolean => {
+        const r = this.table.get(deployment);
+        return !r || r.targets.some((t) => !tried.has(t.key));
+      };
+      const { now } = this.hooks;
+      if (!(await this.table.waitFor(fresh, deadline, now))) {
+        const why =
+          attempts > 0 ? `; last failure: ${lastReason}` : ' (it is scaling from zero, or its replicas are down)';
+        throw new ServingError(
+          'unavailable',
+          `deployment "${deployment}" has no ready replica after ${this.o.bufferTimeoutMs} ms${why}; retry later`,
+        );
+      }
+      return cold;
+    } finally {
+      this.bufferedTotal--;
+      window.buffer(-1);
+    }
+  }
+
+  private exhausted(deployment: string, attempts: number, lastReason: string): ServingError {
+    return new ServingError(
+      'unavailable',
+      `deployment "${deployment}": no replica answered after ${attempts} attempts; last: ${lastReason}`,
+    );
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * The gateway's REST front end: the Open Inference Protocol routes of every deployment it
+ * routes, health, and /metrics. Inference and metadata are forwarded to a replica with the
+ * deployment's name rewritten to the model's name and version; the replica's answer, a 400 for
+ * bad input included, goes back as it came. The gateway's own errors are `{"error": "..."}`.
+ */
+import type { ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
+import type { Agent } from 'node:http';
+import type { ServerResponse } from 'node:http';
+
+import { HTTP_STATUS, ServingError } from '../../serving/types';
+import type { Dispatcher } from './dispatch';
+import { forward, passHeaders, type Forwarded } from './forward';
+import { isConnectionFailure, isRetriableStatus } from './router';
+import type { GatewayStats } from './stats';
+import type { LiveRoute, RouteTable } from './table';
+
+type FallbackHandler = NonNullable<ConnectNodeAdapterOptions['fallback']>;
+type Request = Parameters<FallbackHandler>[0];
+
+export interface GatewayRestOptions {
+  readonly table: RouteTable;
+  readonly dispatcher: Dispatcher;
+  readonly stats: GatewayStats;
+  readonly agent: Agent;
+  readonly maxBodyBytes: number;
+  readonly maxResponseBytes: number;
+  readonly serverMetadata: () => { name: string; version: string; extensions: string[] };
+  readonly onError: (e: unknown, url: string) => void;
+}
+
+const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(?:\/(ready|infer|predict))?\/?$/;
+
+const json = (status: number, value: unknown, headers: Record<string, string> = {}): Forwarded => ({
+  status,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: Buffer.from(JSON.stringify(value)),
+});
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ServingError('invalid_argument', `the path segment "${segment}" is not valid percent-encoding`);
+  }
+}
+
+/** The body, refused past `limit` bytes (413) before it is all read. */
+function readBody(req: Request, limit: number): Promise<Buffer> {
+  const tooLarge = () =>
+    new ServingError(
+      'too_large',
+      `the request body exceeds the gateway's limit of ${limit} bytes (${limit / 2 ** 20} MiB)`,
+    );
+  if (Number(req.headers['content-length']) > limit) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const fail = (e: Error): void => {
+      if (!done) reject(e);
+      done = true;
+      chunks.length = 0;
+    };
+    req.on('data', (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > limit) fail(tooLarge());
+      else chunks.push(c);
+    });
+    req.on('end', () => {
+      if (!done) resolve(Buffer.concat(chunks, size));
+      done = true;
+    });
+    req.on('error', fail);
+    req.on('close', () => fail(new Error('the client closed the connection before the body ended')));
+  });
+}
+
+/** The replica's path for a deployment's route: the model's own name and version. */
+export function replicaPath(route: LiveRoute, version: string | undefined, action: string | undefined): string {
+  const v = version ?? (route.modelVersion > 0 ? String(route.modelVersion) : undefined);
+  const versioned = v === undefined ? '' : `/versions/${encodeURIComponent(v)}`;
+  return `/v2/models/${encodeURIComponent(route.modelName)}${versioned}${action ? `/${action}` : ''}`;
+}
+
+export function gatewayRestHandler(o: GatewayRestOptions): FallbackHandler {
+  const { table, dispatcher } = o;
+
+  async function viaReplica(
+    req: Request,
+    deployment: string,
+    version: string | undefined,
+    action: 'infer' | 'predict' | undefined,
+  ) {
+    const method = action ? 'POST' : 'GET';
+    const body = action ? await readBody(req, o.maxBodyBytes) : undefined;
+    const headers = passHeaders(req.headers);
+    return dispatcher.dispatch<Forwarded>(deployment, async (target, route) => {
+      try {
+        const path = replicaPath(route, version, action);
+        const res = await forward(o.agent, target.url, {
+          method,
+          path,
+          headers,
+          maxResponseBytes: o.maxResponseBytes,
+          ...(body ? { body } : {}),
+        });
+        if (isRetriableStatus(res.status))
+          return { kind: 'retry', reason: `answered ${res.status}: ${res.body.toString('utf8', 0, 300)}` };
+        return { kind: 'answer', value: res, failed: res.status >= 500 };
+      } catch (e) {
+        if (isConnectionFailure(e)) return { kind: 'retry', reason: e instanceof Error ? e.message : String(e) };
+        throw e;
+      }
+    });
+  }
+
+  type Parsed = { deployment: string; version: string | undefined; action: 'ready' | 'infer' | 'predict' | undefined };
+
+  function parse(path: string): Parsed | null {
+    const m = MODEL_ROUTE.exec(path);
+    if (!m) return null;
+    return {
+      deployment: decode(m[1]!),
+      version: m[2] === undefined ? undefined : decode(m[2]),
+      action: m[3] as Parsed['action'],
+    };
+  }
+
+  const notAllowed = (method: string, path: string, want: 'GET' | 'POST'): Forwarded | null =>
+    method === want ? null : json(405, { error: `${method} ${path} is not allowed; use ${want}` }, { allow: want });
+
+  async function own(path: string, method: string): Promise<Forwarded> {
+    if (path === '/v2/health/live') return notAllowed(method, path, 'GET') ?? json(200, { live: true });
+    if (path === '/v2/health/ready') {
+      const ready = table.received
+        ? json(200, { ready: true })
+        : json(400, { ready: false, reason: 'no routing table from the control plane yet' });
+      return notAllowed(method, path, 'GET') ?? ready;
+    }
+    if (path === '/v2' || path === '/v2/') return notAllowed(method, path, 'GET') ?? json(200, o.serverMetadata());
+    if (path === '/metrics') {
+      const text = await o.stats.registry.metrics();
+      return (
+        notAllowed(method, path, 'GET') ?? {
+          status: 200,
+          headers: { 'content-type': o.stats.registry.contentType },
+          body: Buffer.from(text),
+        }
+      );
+    }
+    return json(404, { error: `no route ${method} ${path}; the Open Inference Protocol routes are under /v2` });
+  }
+
+  async function model(
+    req: Request,
+    p: Parsed,
+    path: string,
+    method: string,
+  ): Promise<{ reply: Forwarded; coldStart: boolean }> {
+    const refused = notAllowed(method, path, p.action && p.action !== 'ready' ? 'POST' : 'GET');
+    if (refused) return { reply: refused, coldStart: false };
+    if (p.action === 'ready') {
+      const r = await dispatcher.route(p.deployment);
+      const name = p.deployment;
+      if (r.targets.length > 0) return { reply: json(200, { name, ready: true }), coldStart: false };
+      const reason = r.scaledToZero ? 'scaled to zero; the first request starts a replica' : 'no ready replica';
+      return { reply: json(400, { name, ready: false, reason }), coldStart: false };
+    }
+    const { value, coldStart } = await viaReplica(req, p.deployment, p.version, p.action);
+    return { reply: value, coldStart };
+  }
+
+  function failure(e: unknown, req: Request): Forwarded {
+    if (e instanceof ServingError) return json(HTTP_STATUS[e.code], { error: e.message });
+    o.onError(e, req.url ?? '');
+    return json(502, { error: `the gateway could not reach a replica: ${e instanceof Error ? e.message : String(e)}` });
+  }
+
+  return (req, res) => {
+    const started = performance.now();
+    const path = (req.url ?? '/').split('?')[0]!;
+    const method = req.method ?? 'GET';
+    let deployment: string | undefined;
+    let coldStart = false;
+    void Promise.resolve()
+      .then(async () => {
+        const p = parse(path);
+        if (!p) return own(path, method);
+        deployment = p.deployment;
+        const r = await model(req, p, path, method);
+        coldStart = r.coldStart;
+        return r.reply;
+      })
+      .catch((e: unknown) => failure(e, req))
+      .then((reply) => {
+        if (!res.headersSent && !res.destroyed) {
+          const out = res as unknown as ServerResponse;
+          out.writeHead(reply.status, reply.headers);
+          out.end(reply.body);
+        }
+        // Only routed deployments get series: a client guessing names must not grow the registry.
+        if (deployment !== undefined && table.get(deployment)) {
+          o.stats.answered(deployment, 'rest', reply.status, (performance.now() - started) / 1000, coldStart);
+        }
+      });
+  };
+}
