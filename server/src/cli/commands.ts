@@ -29,6 +29,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       'worker-memory': { type: 'string', value: 'SIZE', description: 'memory each local worker offers (default 2Gi)' },
       tier: { type: 'string', description: 'tier of the local workers (default cloud)' },
       'lease-ttl': { type: 'number', value: 'MS', description: 'lease time-to-live in ms (default 5000)' },
+      'gateway-port': { type: 'number', description: 'port of the deployment gateway (default: port + 1)' },
+      'scale-down-delay': {
+        type: 'number',
+        value: 'MS',
+        description: 'autoscaler quiet window before removing replicas (default 10000)',
+      },
+      'idle-to-zero': {
+        type: 'number',
+        value: 'MS',
+        description: 'idle time before a min-0 deployment scales to zero (default 30000)',
+      },
     },
   },
   {

@@ -1,5 +1,6 @@
 /** `stratum serve` and `stratum worker`: the long-running processes. */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { cpus, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 
@@ -62,8 +63,22 @@ export async function serve(flags: Flags): Promise<void> {
     port,
     log,
     scheduler: leaseTtl ? { leaseTtlMs: leaseTtl, heartbeatIntervalMs: Math.max(100, Math.floor(leaseTtl / 5)) } : {},
+    autoscaling: {
+      ...(flags['scale-down-delay'] !== undefined
+        ? { scaleDownDelayMs: nonNegativeInt('scale-down-delay', flags['scale-down-delay'], 0) }
+        : {}),
+      ...(flags['idle-to-zero'] !== undefined
+        ? { idleToZeroMs: nonNegativeInt('idle-to-zero', flags['idle-to-zero'], 0) }
+        : {}),
+    },
   });
-  const provisioner = new LocalProvisioner({ url: cp.url, joinToken: cp.secrets.joinToken, home, log });
+  const provisioner = new LocalProvisioner({
+    url: cp.url,
+    joinToken: cp.secrets.joinToken,
+    apiToken: cp.secrets.apiToken,
+    home,
+    log,
+  });
   for (let i = 1; i <= workers; i++) {
     provisioner.start({
       name: `local-${i}`,
@@ -71,8 +86,20 @@ export async function serve(flags: Flags): Promise<void> {
       resources: { cpus: workerCpus, memoryMb: workerMemory, gpus: 0 },
     });
   }
-  writeFileSync(join(home, 'server.json'), JSON.stringify({ url: cp.url, pid: process.pid }) + '\n', { mode: 0o600 });
-  process.stdout.write(`stratum control plane on ${cp.url} with ${workers} local worker(s); state in ${home}\n`);
+  const gatewayPort =
+    flags['gateway-port'] !== undefined
+      ? nonNegativeInt('gateway-port', flags['gateway-port'], 0)
+      : port === 0
+        ? await freePort()
+        : port + 1;
+  const gateway = await provisioner.startGateway(gatewayPort || (await freePort()));
+  cp.setEndpoint(gateway);
+  writeFileSync(join(home, 'server.json'), JSON.stringify({ url: cp.url, gateway, pid: process.pid }) + '\n', {
+    mode: 0o600,
+  });
+  process.stdout.write(
+    `stratum control plane on ${cp.url} with ${workers} local worker(s); endpoints on ${gateway}; state in ${home}\n`,
+  );
   onShutdown(async () => {
     await provisioner.stopAll();
     await cp.close();
@@ -110,6 +137,17 @@ export async function worker(flags: Flags): Promise<void> {
   });
   await agent.start();
   onShutdown(() => agent.stop());
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 function readJoinToken(home: string): string {

@@ -18,6 +18,8 @@ export interface LocalWorkerSpec {
 export interface LocalProvisionerOptions {
   readonly url: string;
   readonly joinToken: string;
+  /** For the gateway, which reads routes and reports load with the API token. */
+  readonly apiToken?: string;
   readonly home: string;
   readonly log: Logger;
   /** Restart a worker that exits unexpectedly (default true). */
@@ -60,6 +62,42 @@ export class LocalProvisioner {
       if (this.o.restart ?? true) setTimeout(() => !this.stopping && this.start(spec), 1000).unref();
     });
     return child;
+  }
+
+  /**
+   * Starts the deployment gateway as its own process on a fixed port (so the endpoint URL
+   * survives a gateway restart) and resolves with its URL once it listens.
+   */
+  startGateway(port: number, host = '127.0.0.1'): Promise<string> {
+    const main = join(__dirname, '..', 'deploy', 'gateway', 'gateway-main.js');
+    const args = [main, '--control-plane', this.o.url, '--port', String(port), '--host', host, '--id', 'local-gateway'];
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, args, {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, STRATUM_TOKEN: this.o.apiToken ?? '', STRATUM_HOME: this.o.home },
+      });
+      this.children.set('gateway', child);
+      let out = '';
+      let settled = false;
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /ready on (\S+)/.exec(out);
+        if (m && !settled) {
+          settled = true;
+          resolve(m[1]!);
+        }
+      });
+      child.once('exit', (code, signal) => {
+        if (this.children.get('gateway') === child) this.children.delete('gateway');
+        if (!settled) {
+          settled = true;
+          reject(new Error(`gateway exited (${signal ?? `code ${code}`}) before it was ready`));
+        }
+        if (this.stopping) return;
+        this.o.log.warn({ code, signal }, 'gateway exited; restarting');
+        setTimeout(() => !this.stopping && this.startGateway(port, host).catch(() => undefined), 1000).unref();
+      });
+    });
   }
 
   pids(): Record<string, number | undefined> {
