@@ -1,0 +1,165 @@
+/**
+ * Capacity analysis: given a QoS (latency budgets, a target rate, a cost ceiling), what each
+ * profiled tier can do. For a tier, the best point is the one with the highest throughput
+ * whose latencies meet every budget; replicas = ceil(rate / that throughput); the cost is
+ * replicas × the tier's price. Every rejection says which measured number missed which limit.
+ * Pure functions of the profile: the deployment plan checks call `qosCheck`.
+ */
+import type { CapacityReport, ModelProfile, ProfilePoint, QosAsk, TierProfile, TierVerdict } from './types';
+
+export interface CapacityOptions {
+  /** Replicas a deployment may run; a tier needing more is set aside. Default: no limit. */
+  readonly maxReplicas?: number;
+  /** The batcher delay the profile measured with (reported with the batch size). */
+  readonly maxQueueDelayMs?: number;
+}
+
+export const NO_QOS: QosAsk = { p50Ms: 0, p95Ms: 0, p99Ms: 0, rps: 0, maxCostPerHour: 0 };
+
+const BUDGETS = [
+  ['p99', 'p99Ms'],
+  ['p95', 'p95Ms'],
+  ['p50', 'p50Ms'],
+] as const;
+
+export const fmtMs = (ms: number): string =>
+  Number.isInteger(ms) ? `${ms} ms` : `${ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2)} ms`;
+export const fmtRate = (r: number): string => `${r >= 100 ? r.toFixed(0) : r.toFixed(1)} req/s`;
+export const fmtCost = (c: number): string => `$${c >= 0.01 || c === 0 ? c.toFixed(2) : c.toPrecision(2)}`;
+const at = (p: ProfilePoint): string => `batch ${p.batchSize}, concurrency ${p.concurrency}`;
+
+/** The budgets a point misses, worst (largest ratio) first. */
+function misses(p: ProfilePoint, qos: QosAsk): { label: string; value: number; budget: number }[] {
+  return BUDGETS.filter(([, key]) => qos[key] > 0 && p[key] > qos[key])
+    .map(([label, key]) => ({ label, value: p[key], budget: qos[key] }))
+    .sort((a, b) => b.value / b.budget - a.value / a.budget);
+}
+
+/**
+ * The p99 expected when each replica takes `rate` requests per second: interpolated, by
+ * throughput, on the points of this batch size up to `maxConcurrency` (a closed loop at higher
+ * concurrency is a higher rate, at Little's law). Points that add concurrency without adding
+ * throughput are left out, so the curve rises.
+ */
+export function expectedP99(
+  points: readonly ProfilePoint[],
+  batchSize: number,
+  maxConcurrency: number,
+  rate: number,
+): number {
+  const curve: ProfilePoint[] = [];
+  for (const p of points
+    .filter((q) => q.batchSize === batchSize && q.concurrency <= maxConcurrency && q.requests > 0 && q.errors === 0)
+    .sort((a, b) => a.concurrency - b.concurrency)) {
+    if (curve.length === 0 || p.throughput > curve[curve.length - 1]!.throughput) curve.push(p);
+  }
+  if (curve.length === 0) return 0;
+  if (rate <= curve[0]!.throughput) return curve[0]!.p99Ms;
+  for (let i = 1; i < curve.length; i++) {
+    const [a, b] = [curve[i - 1]!, curve[i]!];
+    if (rate <= b.throughput)
+      return a.p99Ms + ((rate - a.throughput) / (b.throughput - a.throughput)) * (b.p99Ms - a.p99Ms);
+  }
+  return curve[curve.length - 1]!.p99Ms;
+}
+
+const rejected = (tier: string, reason: string): TierVerdict => ({
+  tier,
+  ok: false,
+  reason: `${tier}: ${reason}`,
+  replicas: 0,
+  batchSize: 0,
+  maxQueueDelayMs: 0,
+  concurrency: 0,
+  p99Ms: 0,
+  throughputPerReplica: 0,
+  expectedP99Ms: 0,
+  costPerHour: 0,
+  costPer1kRequests: 0,
+});
+
+/** One tier against the QoS. */
+export function tierVerdict(t: TierProfile, qos: QosAsk, o: CapacityOptions = {}): TierVerdict {
+  const name = t.tier.name;
+  if (!t.fits) return rejected(name, t.reason || 'the model does not fit');
+  const measured = t.points.filter((p) => p.requests > 0 && p.errors === 0);
+  if (measured.length === 0) {
+    const failed = t.points.find((p) => p.errors > 0);
+    return rejected(
+      name,
+      failed ? `every point had errors, e.g. ${failed.firstError ?? 'unknown'}` : 'no point was measured',
+    );
+  }
+  const qualifying = measured.filter((p) => misses(p, qos).length === 0);
+  if (qualifying.length === 0) {
+    const closest = [...measured].sort((a, b) => {
+      const worst = (p: ProfilePoint) => misses(p, qos)[0]!;
+      return worst(a).value / worst(a).budget - worst(b).value / worst(b).budget;
+    })[0]!;
+    const m = misses(closest, qos)[0]!;
+    return rejected(
+      name,
+      `${m.label} at ${at(closest)} is ${fmtMs(m.value)} > ${fmtMs(m.budget)} budget (the closest of ${measured.length} points)`,
+    );
+  }
+  const best = [...qualifying].sort((a, b) => b.throughput - a.throughput || a.p99Ms - b.p99Ms)[0]!;
+  const replicas = qos.rps > 0 ? Math.max(1, Math.ceil(qos.rps / best.throughput - 1e-9)) : 1;
+  const costPerHour = Number((replicas * t.tier.costPerHour).toFixed(6));
+  const served = qos.rps > 0 ? qos.rps : best.throughput * replicas;
+  const costPer1kRequests = costPerHour / (served * 3.6);
+  const sizing = `${replicas} replica${replicas === 1 ? '' : 's'} at ${fmtCost(t.tier.costPerHour)}/h = ${fmtCost(costPerHour)}/h`;
+  if (o.maxReplicas !== undefined && replicas > o.maxReplicas)
+    return rejected(
+      name,
+      `needs ${replicas} replicas of ${fmtRate(best.throughput)} (${at(best)}) for ${fmtRate(qos.rps)} > max ${o.maxReplicas}`,
+    );
+  if (qos.maxCostPerHour > 0 && costPerHour > qos.maxCostPerHour + 1e-12)
+    return rejected(name, `needs ${sizing} > max ${fmtCost(qos.maxCostPerHour)}/h`);
+  const budgets = BUDGETS.filter(([, k]) => qos[k] > 0).map(
+    ([label, k]) => `${label} ${fmtMs(best[k])} ≤ ${fmtMs(qos[k])}`,
+  );
+  return {
+    tier: name,
+    ok: true,
+    reason: `${name}: ${sizing}; ${fmtRate(best.throughput)} per replica at ${at(best)}${budgets.length ? ` (${budgets.join(', ')})` : ''}`,
+    replicas,
+    batchSize: best.batchSize,
+    maxQueueDelayMs: best.batchSize > 1 ? (o.maxQueueDelayMs ?? 0) : 0,
+    concurrency: best.concurrency,
+    p99Ms: best.p99Ms,
+    throughputPerReplica: best.throughput,
+    expectedP99Ms: expectedP99(t.points, best.batchSize, best.concurrency, served / replicas),
+    costPerHour,
+    costPer1kRequests,
+  };
+}
+
+/** Every tier of the profile against the QoS, feasible ones ranked cheapest first. */
+export function analyzeCapacity(profile: ModelProfile, qos: QosAsk, o: CapacityOptions = {}): CapacityReport {
+  const options = { maxQueueDelayMs: profile.settings.maxQueueDelayMs, ...o };
+  const verdicts = profile.tiers.map((t) => tierVerdict(t, qos, options));
+  const ok = verdicts
+    .filter((v) => v.ok)
+    .sort((a, b) => a.costPerHour - b.costPerHour || a.p99Ms - b.p99Ms || a.replicas - b.replicas);
+  return {
+    qos,
+    feasible: ok.length > 0,
+    ...(ok[0] ? { best: ok[0] } : {}),
+    tiers: [...ok, ...verdicts.filter((v) => !v.ok)],
+  };
+}
+
+/** The verdict the deployment plan's "QoS reachable" check shows, for one tier of a profile. */
+export function qosCheck(profile: ModelProfile, tier: string, qos: QosAsk): { ok: boolean; message: string } {
+  const t = profile.tiers.find((x) => x.tier.name === tier);
+  const model = `${profile.model.name}:${profile.model.version}`;
+  if (!t) {
+    const have = profile.tiers.map((x) => x.tier.name).join(', ') || 'none';
+    return {
+      ok: false,
+      message: `the profile of ${model} has no tier ${tier} (profiled: ${have}); run \`stratum profile ${profile.model.name} --tiers ${tier}\``,
+    };
+  }
+  const v = tierVerdict(t, qos, { maxQueueDelayMs: profile.settings.maxQueueDelayMs });
+  return { ok: v.ok, message: `${v.reason} (profile of ${model})` };
+}

@@ -1,0 +1,137 @@
+/**
+ * One point of a sweep: a closed loop at a fixed concurrency, measured in successive windows
+ * until the last few agree (perf_analyzer's stability rule) or the point's time is spent.
+ * A window closes at the first completion after `windowMs`, and only once it holds at least
+ * two requests per caller, so a slow model still gets meaningful windows.
+ */
+import { Agent, request } from 'node:http';
+
+import { Histogram, type Task } from './loadgen';
+import type { RequestBody } from './inputs';
+import type { ProfilePoint, SweepSettings } from './types';
+
+export interface WindowStats {
+  readonly throughput: number;
+  readonly meanMs: number;
+}
+
+/** True when the last `count` windows each lie within `tolerance` of their mean, in throughput and mean latency. */
+export function isStable(windows: readonly WindowStats[], count: number, tolerance: number): boolean {
+  if (windows.length < count) return false;
+  const tail = windows.slice(-count);
+  const within = (values: number[]): boolean => {
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    return mean > 0 && values.every((v) => Math.abs(v - mean) <= tolerance * mean);
+  };
+  return within(tail.map((w) => w.throughput)) && within(tail.map((w) => w.meanMs));
+}
+
+interface Window extends WindowStats {
+  readonly hist: Histogram;
+  readonly seconds: number;
+}
+
+const now = (): number => performance.now();
+
+export type PointTiming = Pick<SweepSettings, 'warmupMs' | 'windowMs' | 'stableWindows' | 'tolerance' | 'maxPointMs'>;
+
+/** Measures `task` at `concurrency` until stable; the numbers come from the stable windows (or all, if never stable). */
+export async function measurePoint(
+  task: Task,
+  concurrency: number,
+  t: PointTiming,
+): Promise<Omit<ProfilePoint, 'batchSize'>> {
+  const start = now();
+  const deadline = start + t.warmupMs + t.maxPointMs;
+  const windows: Window[] = [];
+  let current = new Histogram();
+  let windowStart = start + t.warmupMs;
+  let errors = 0;
+  let firstError: string | undefined;
+  let done = false;
+  const closeWindow = (at: number): void => {
+    const seconds = (at - windowStart) / 1000;
+    windows.push({ hist: current, seconds, throughput: current.count / seconds, meanMs: current.mean / 1e6 });
+    current = new Histogram();
+    windowStart = at;
+    if (isStable(windows, t.stableWindows, t.tolerance)) done = true;
+  };
+  const caller = async (): Promise<void> => {
+    while (!done && now() < deadline) {
+      const t0 = now();
+      try {
+        await task();
+        const t1 = now();
+        if (t0 < windowStart && windows.length === 0) continue; // warm-up
+        current.record((t1 - t0) * 1e6);
+        if (t1 - windowStart >= t.windowMs && current.count >= 2 * concurrency && !done) closeWindow(t1);
+      } catch (e) {
+        if (t0 >= start + t.warmupMs) errors++;
+        firstError ??= e instanceof Error ? e.message : String(e);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, caller));
+  const stable = done;
+  if (!stable && current.count > 0) closeWindow(Math.max(now(), windowStart + 1));
+  const kept = stable ? windows.slice(-t.stableWindows) : windows;
+  const merged = new Histogram();
+  for (const w of kept) merged.merge(w.hist);
+  const seconds = kept.reduce((s, w) => s + w.seconds, 0);
+  const ms = (ns: number): number => ns / 1e6;
+  return {
+    concurrency,
+    requests: merged.count,
+    errors,
+    ...(firstError ? { firstError } : {}),
+    throughput: seconds > 0 ? merged.count / seconds : 0,
+    meanMs: ms(merged.mean),
+    p50Ms: ms(merged.percentile(50)),
+    p95Ms: ms(merged.percentile(95)),
+    p99Ms: ms(merged.percentile(99)),
+    maxMs: ms(merged.max),
+    windows: windows.length,
+    stable,
+    measuredMs: now() - start,
+  };
+}
+
+/** POSTs the bodies in turn to /v2/models/{name}/infer over `sockets` keep-alive connections; non-200 rejects. */
+export function inferTask(
+  url: string,
+  model: string,
+  bodies: readonly RequestBody[],
+  sockets: number,
+): { task: Task; close(): void } {
+  const agent = new Agent({ keepAlive: true, maxSockets: sockets });
+  const { hostname, port } = new URL(url);
+  const path = `/v2/models/${encodeURIComponent(model)}/infer`;
+  let i = 0;
+  const task: Task = () =>
+    new Promise((resolve, reject) => {
+      const b = bodies[i++ % bodies.length]!;
+      const req = request(
+        {
+          agent,
+          hostname,
+          port,
+          method: 'POST',
+          path,
+          headers: { ...b.headers, 'content-length': b.body.length },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            res.statusCode === 200
+              ? resolve(undefined)
+              : reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 300)}`)),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(b.body);
+    });
+  return { task, close: () => agent.destroy() };
+}
