@@ -55,6 +55,12 @@ export class ReplicaClients {
 /** Codes that say the replica (not the request) failed: they count as failures in the load report. */
 const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss, Code.Unimplemented, Code.DeadlineExceeded]);
 
+/**
+ * UNAVAILABLE: the replica is loading, draining or full. CANCELED: the replica's side reset the
+ * stream (it was closing); the gateway never cancels its own calls to replicas.
+ */
+const RETRY = new Set([Code.Unavailable, Code.Canceled]);
+
 type Outcome<T> = { ok: T } | { error: ConnectError };
 
 export interface GatewayGrpcOptions {
@@ -87,8 +93,7 @@ export function gatewayGrpcRoutes(o: GatewayGrpcOptions): ServiceImpl<typeof inf
             return { kind: 'answer', value: { ok: await call(clients.get(target.url), route) }, failed: false };
           } catch (e) {
             const error = ConnectError.from(e);
-            if (error.code === Code.Unavailable || isConnectionFailure(e))
-              return { kind: 'retry', reason: error.message };
+            if (RETRY.has(error.code) || isConnectionFailure(e)) return { kind: 'retry', reason: error.message };
             return { kind: 'answer', value: { error }, failed: SERVER_FAULTS.has(error.code) };
           }
         },
