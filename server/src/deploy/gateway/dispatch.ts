@@ -68,9 +68,7 @@ export class Dispatcher {
     const route = this.table.get(deployment);
     if (!route) {
       const known = this.table.deployments();
-      const list = known.length
-        ? `; it routes ${known.map((d) => `"${d}"`).join(', ')}`
-        : '; it routes no deployment yet';
+      const list = known.length ? `; it routes ${known.map((d) => `"${d}"`).join(', ')}` : '; it routes no deployment';
       throw new ServingError('not_found', `deployment "${deployment}" is not served by this gateway${list}`);
     }
     return route;

@@ -1,6 +1,6 @@
 import '../../../serving/__tests__/node-realm';
 
-import { startReplica, type Replica } from '../../../serving/replica';
+import { startReplica } from '../../../serving/replica';
 import { silentLogger } from '../../../util/log';
 import { startGateway, type Gateway, type GatewayOptions } from '../gateway';
 import {
