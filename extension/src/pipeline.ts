@@ -2,7 +2,7 @@
  * A run's pipeline as a graph: data → transforms → candidates → evaluation → selection →
  * deployment, each node with a state taken from the run. Pure functions; the view draws SVG.
  */
-import { State, type Run } from '@stratum/proto';
+import { State, type Deployment, type Run } from '@stratum/proto';
 import { parse } from 'yaml';
 
 import { isTerminal } from './model/run-events';
@@ -49,7 +49,24 @@ function evaluationDetail(split: unknown, metric: string): string {
   return metric;
 }
 
-export function pipelineGraph(run: Run): PipelineGraph {
+/** What the control plane says about deployments, for the graph's last node. */
+export type DeploymentInfo =
+  | { readonly available: false }
+  | { readonly available: true; readonly deployments: readonly Pick<Deployment, 'name' | 'plan'>[] };
+
+function deploymentNode(run: Run, info: DeploymentInfo): GraphNode {
+  const base = { id: 'deployment', stage: 'deployment' as const, label: 'deployment' };
+  if (!info.available) return { ...base, detail: 'not offered by this control plane', state: 'unavailable' };
+  const best = run.best;
+  const deployed = best
+    ? info.deployments.filter((d) => d.plan?.modelName === best.modelName && d.plan.modelVersion === best.modelVersion)
+    : [];
+  return deployed.length > 0
+    ? { ...base, detail: deployed.map((d) => d.name).join(', '), state: 'done' }
+    : { ...base, detail: 'not deployed', state: 'pending' };
+}
+
+export function pipelineGraph(run: Run, deployments: DeploymentInfo = { available: false }): PipelineGraph {
   const spec = readSpec(run.specYaml);
   const anyDone = run.trials.some((t) => t.state === State.SUCCEEDED);
   const allDone = run.trials.length > 0 && run.trials.every((t) => isTerminal(t.state));
@@ -121,15 +138,7 @@ export function pipelineGraph(run: Run): PipelineGraph {
     ? `best: ${run.best.candidate} → ${run.best.modelName}:${run.best.modelVersion}`
     : `${run.goal} ${run.metric}`;
   rows.push([{ id: 'selection', stage: 'selection', label: 'selection', detail: best, state: selection }]);
-  rows.push([
-    {
-      id: 'deployment',
-      stage: 'deployment',
-      label: 'deployment',
-      detail: 'not offered by this control plane',
-      state: 'unavailable',
-    },
-  ]);
+  rows.push([deploymentNode(run, deployments)]);
   return { rows };
 }
 

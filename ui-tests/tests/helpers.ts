@@ -69,6 +69,18 @@ export async function callApi<T>(method: string, body: unknown = {}): Promise<T>
   return (await resp.json()) as T;
 }
 
+/** Whether the control plane runs deployments: one without the engine answers 404 (Unimplemented). */
+export async function deploymentsAvailable(): Promise<boolean> {
+  const resp = await fetch(`${TARGET}/stratum/stratum.v1.DeploymentService/ListDeployments`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: '{}',
+  });
+  if (resp.ok) return true;
+  if (resp.status === 404) return false;
+  throw new Error(`ListDeployments: HTTP ${resp.status} ${await resp.text()}`);
+}
+
 /** Submits a spec with the CLI (`stratum run --detach`) and returns the run id. */
 export function submitWithCli(specPath: string): Promise<string> {
   const info = JSON.parse(readFileSync(join(HOME, 'server.json'), 'utf8')) as { url: string };

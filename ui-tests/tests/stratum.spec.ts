@@ -6,6 +6,7 @@ import { expect, test } from '@jupyterlab/galata';
 
 import {
   callApi,
+  deploymentsAvailable,
   expandSection,
   focusSection,
   KERNEL,
@@ -33,7 +34,15 @@ test('the panel shows the cluster with its 2 workers', async ({ page }) => {
   await expect(cluster.locator('.jp-stratum-summary')).toContainText('2 workers joined', { timeout: 180_000 });
   await expect(cluster.locator('.jp-stratum-workers .jp-stratum-worker.jp-stratum-status-joined')).toHaveCount(2);
   await expect(cluster.locator('.jp-stratum-tiers')).toContainText('cloud');
-  await expect(section(page, 'deployments')).toContainText('does not offer deployments yet');
+  // The panel asks the control plane whether it runs deployments, and says what it found.
+  const deployments = section(page, 'deployments').locator('.jp-stratum-deployments');
+  if (await deploymentsAvailable()) {
+    await expect(deployments).toHaveAttribute('data-available', 'true');
+    await expect(deployments).not.toContainText('does not offer deployments');
+  } else {
+    await expect(deployments).toHaveAttribute('data-available', 'false');
+    await expect(deployments).toContainText('does not offer deployments yet');
+  }
   await shot(page, '1-cluster');
 });
 
@@ -85,9 +94,10 @@ test('training a pipeline updates the leaderboard live until the run succeeds', 
   await expect(detail.locator('.jp-stratum-leaderboard tbody tr')).toHaveCount(4);
   await expect(detail.locator('.jp-stratum-best')).toContainText('★');
   await expect(detail.locator('.jp-stratum-pipeline [data-stage="selection"]')).toHaveAttribute('data-state', 'done');
+  // Not deployed: "unavailable" without a deployment engine, "pending" with one.
   await expect(detail.locator('.jp-stratum-pipeline [data-stage="deployment"]')).toHaveAttribute(
     'data-state',
-    'unavailable',
+    (await deploymentsAvailable()) ? 'pending' : 'unavailable',
   );
   await shot(page, '4-run-succeeded');
   await showAllSections(page);
@@ -106,7 +116,7 @@ test('a run link in a notebook output opens the run in the Runs view', async ({ 
   await shot(page, '5-run-link');
 });
 
-test('Deploy opens a dialog that says plainly deployment is not available', async ({ page }) => {
+test('Deploy opens a dialog with tier, QoS and scaling that says plainly what it cannot do', async ({ page }) => {
   await openPanel(page);
   await expandSection(page, 'Models');
   const models = section(page, 'models');
@@ -116,7 +126,12 @@ test('Deploy opens a dialog that says plainly deployment is not available', asyn
   await expect(item.locator('.jp-stratum-lineage')).toContainText(/random-forest|logistic-regression/);
   await item.locator('.jp-stratum-deploy').click();
   const dialog = page.locator('.jp-Dialog');
-  await expect(dialog).toContainText('Deployment is not available in this control plane');
+  // It never pretends: without a deployment engine it says so; with one, that it does not deploy.
+  await expect(dialog).toContainText(
+    (await deploymentsAvailable())
+      ? 'this panel does not start them: nothing will be deployed from this dialog'
+      : 'Deployment is not available in this control plane',
+  );
   await expect(dialog.locator('select[name="tier"]')).toHaveValue('cloud');
   await expect(dialog.locator('input[name="p95"]')).toBeVisible();
   await expect(dialog.locator('input[name="max"]')).toBeVisible();
@@ -134,7 +149,11 @@ test('a stopped control plane shows a Retry message, and Retry recovers', async 
   await expect(cluster.locator('.jp-stratum-summary')).toContainText('workers joined');
   const { url, pid } = serverInfo();
   await stopProcess(pid);
-  await cluster.locator('.jp-ToolbarButtonComponent').first().click();
+  // The section's refresh button sits in its accordion title.
+  await page
+    .locator('#stratum-sidebar .jp-AccordionPanel-title', { hasText: /^Cluster/i })
+    .locator('.jp-ToolbarButtonComponent')
+    .click();
   const down = cluster.locator('.jp-stratum-down');
   await expect(down).toContainText('not reachable');
   await expect(down.locator('button.jp-stratum-retry')).toBeVisible();

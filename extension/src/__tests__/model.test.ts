@@ -1,5 +1,13 @@
 import { create } from '@bufbuild/protobuf';
-import { RunEvent_Kind, RunEventSchema, RunSchema, State, TrialSchema, type Run } from '@stratum/proto';
+import {
+  RunEvent_Kind,
+  RunEventSchema,
+  RunSchema,
+  State,
+  TrialSchema,
+  type Deployment,
+  type Run,
+} from '@stratum/proto';
 
 import { runIdFromHref } from '../links';
 import { Health } from '../model/health';
@@ -118,5 +126,28 @@ describe('run links and failure counting', () => {
     h.succeeded();
     for (let i = 0; i < 3; i++) h.failed('again');
     expect(seen).toEqual(['down 2', 'again']);
+  });
+});
+
+describe('the deployment node', () => {
+  const best = {
+    $typeName: 'stratum.v1.BestModel' as const,
+    trialId: 't0',
+    candidate: 'forest',
+    modelName: 'penguins',
+    modelVersion: 2,
+    metrics: {},
+    paramsJson: '{}',
+  };
+  const node = (r: Run, info: Parameters<typeof pipelineGraph>[1]) =>
+    pipelineGraph(r, info).rows.find((row) => row[0]!.stage === 'deployment')![0]!;
+
+  it('says what the control plane offers and whether the best model is deployed', () => {
+    const r = run([State.SUCCEEDED], { state: State.SUCCEEDED, best });
+    expect(node(r, { available: false }).state).toBe('unavailable');
+    expect(node(r, { available: true, deployments: [] }).state).toBe('pending');
+    const plan = { modelName: 'penguins', modelVersion: 2 } as NonNullable<Deployment['plan']>;
+    const deployed = node(r, { available: true, deployments: [{ name: 'penguins-prod', plan }] });
+    expect([deployed.state, deployed.detail]).toEqual(['done', 'penguins-prod']);
   });
 });

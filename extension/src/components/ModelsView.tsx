@@ -141,16 +141,18 @@ export function DeploymentsView({ model }: { readonly model: StratumModel }) {
   const state = model.deployments.value;
   return (
     <Connected connection={model.deployments.connection} baseUrl={model.api.baseUrl} onRetry={() => model.refreshAll()}>
-      {() =>
-        state?.available ? (
-          <DeploymentList deployments={state.deployments} />
-        ) : (
-          <p className="jp-stratum-notice jp-stratum-deployments">
-            This control plane does not offer deployments yet: it has no deployment engine, so there are no serving
-            endpoints to list or manage here.
-          </p>
-        )
-      }
+      {() => (
+        <div className="jp-stratum-deployments" data-available={String(!!state?.available)}>
+          {state?.available ? (
+            <DeploymentList deployments={state.deployments} />
+          ) : (
+            <p className="jp-stratum-notice">
+              This control plane does not offer deployments yet: it has no deployment engine, so there are no serving
+              endpoints to list or manage here.
+            </p>
+          )}
+        </div>
+      )}
     </Connected>
   );
 }

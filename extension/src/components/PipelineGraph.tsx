@@ -2,15 +2,15 @@
 import type { Run } from '@stratum/proto';
 import * as React from 'react';
 
-import { layoutGraph, pipelineGraph } from '../pipeline';
+import { layoutGraph, pipelineGraph, type DeploymentInfo } from '../pipeline';
 
 function clip(s: string, width: number): string {
   const max = Math.max(4, Math.floor(width / 6.2));
   return s.length > max ? s.slice(0, max - 1) + '…' : s;
 }
 
-export function PipelineGraph({ run }: { readonly run: Run }) {
-  const layout = React.useMemo(() => layoutGraph(pipelineGraph(run)), [run]);
+export function PipelineGraph({ run, deployments }: { readonly run: Run; readonly deployments?: DeploymentInfo }) {
+  const layout = React.useMemo(() => layoutGraph(pipelineGraph(run, deployments)), [run, deployments]);
   return (
     <svg
       className="jp-stratum-pipeline"

@@ -5,6 +5,7 @@ import * as React from 'react';
 
 import type { StratumModel } from '../model';
 import { runFraction, stateName } from '../model/run-events';
+import type { DeploymentInfo } from '../pipeline';
 import { Connected, fmtTime, useSignal } from './common';
 import { Leaderboard, TrialStates } from './Leaderboard';
 import { PipelineGraph } from './PipelineGraph';
@@ -37,7 +38,12 @@ function RunList({ model, runs }: { readonly model: StratumModel; readonly runs:
   );
 }
 
-export function RunDetail({ run, error }: { readonly run: Run; readonly error?: string }) {
+export function RunDetail(props: {
+  readonly run: Run;
+  readonly error?: string;
+  readonly deployments?: DeploymentInfo;
+}) {
+  const { run, error } = props;
   const pct = Math.round(runFraction(run) * 100);
   return (
     <div className="jp-stratum-run-detail" data-run-id={run.id} data-state={stateName(run.state)}>
@@ -66,7 +72,7 @@ export function RunDetail({ run, error }: { readonly run: Run; readonly error?: 
       <h4>Leaderboard</h4>
       <Leaderboard run={run} />
       <h4>Pipeline</h4>
-      <PipelineGraph run={run} />
+      <PipelineGraph run={run} deployments={props.deployments} />
     </div>
   );
 }
@@ -74,6 +80,7 @@ export function RunDetail({ run, error }: { readonly run: Run; readonly error?: 
 export function RunsView({ model }: { readonly model: StratumModel }) {
   useSignal(model.runs.list.changed);
   useSignal(model.runs.selectionChanged);
+  useSignal(model.deployments.changed);
   const selected = model.runs.selected;
   // The selected run is followed live: its list entry shows the same state as its details.
   const runs = (model.runs.list.value ?? []).map((r) => (r.id === selected?.id ? selected : r));
@@ -83,7 +90,7 @@ export function RunsView({ model }: { readonly model: StratumModel }) {
         <div className="jp-stratum-runs">
           <RunList model={model} runs={runs} />
           {selected ? (
-            <RunDetail run={selected} error={model.runs.watchError} />
+            <RunDetail run={selected} error={model.runs.watchError} deployments={model.deployments.value} />
           ) : model.runs.selectedId ? (
             <p className="jp-stratum-warning">
               Run {model.runs.selectedId}: {model.runs.watchError ?? 'loading…'}
