@@ -15,7 +15,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 
 import { nearest } from '../cli/args';
 import { parseQuantityMiB } from '../spec/quantities';
@@ -60,7 +60,8 @@ export function parseTiersFile(text: string, file: string): Tier[] {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const problems: string[] = [];
   const at = (path: (string | number)[], message: string): void => {
-    problems.push(`${file}:${locate(doc, lines, path)}: ${fieldName(path)}: ${message}`);
+    const onKey = message.startsWith('unknown key');
+    problems.push(`${file}:${locate(doc, lines, path, onKey)}: ${fieldName(path)}: ${message}`);
   };
   for (const e of doc.errors) {
     const pos = e.linePos?.[0];
@@ -189,14 +190,22 @@ function fieldName(path: (string | number)[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
-function locate(doc: Document, lines: LineCounter, path: (string | number)[]): string {
+/** Where a field is: its value (or, with `onKey`, its key); for a missing field, the mapping around it. */
+function locate(doc: Document, lines: LineCounter, path: (string | number)[], onKey = false): string {
+  const pos = (offset: number): string => {
+    const p = lines.linePos(offset);
+    return `${p.line}:${p.col}`;
+  };
+  if (onKey) {
+    const parent = path.length > 1 ? doc.getIn(path.slice(0, -1), true) : doc.contents;
+    const pair = isMap(parent)
+      ? parent.items.find((it) => isScalar(it.key) && it.key.value === path.at(-1))
+      : undefined;
+    if (pair && isScalar(pair.key) && pair.key.range) return pos(pair.key.range[0]);
+  }
   for (let n = path.length; n > 0; n--) {
     const node = doc.getIn(path.slice(0, n), true);
-    if (isNode(node) && node.range) {
-      // The value of a key that is there; for a missing key, the tier mapping around it.
-      const pos = lines.linePos(node.range[0]);
-      return `${pos.line}:${pos.col}`;
-    }
+    if (isNode(node) && node.range) return pos(node.range[0]);
   }
   return '1:1';
 }

@@ -22,8 +22,11 @@ const BUDGETS = [
   ['p50', 'p50Ms'],
 ] as const;
 
-export const fmtMs = (ms: number): string =>
-  Number.isInteger(ms) ? `${ms} ms` : `${ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2)} ms`;
+export function fmtMs(ms: number): string {
+  if (Number.isInteger(ms)) return `${ms} ms`;
+  const digits = ms >= 100 ? 0 : ms >= 10 ? 1 : 2;
+  return `${ms >= 1 ? ms.toFixed(digits) : String(Number(ms.toPrecision(2)))} ms`;
+}
 export const fmtRate = (r: number): string => `${r >= 100 ? r.toFixed(0) : r.toFixed(1)} req/s`;
 export const fmtCost = (c: number): string => `$${c >= 0.01 || c === 0 ? c.toFixed(2) : c.toPrecision(2)}`;
 const at = (p: ProfilePoint): string => `batch ${p.batchSize}, concurrency ${p.concurrency}`;

@@ -46,6 +46,10 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE deployment_events (
      id INTEGER PRIMARY KEY AUTOINCREMENT, deployment TEXT NOT NULL, at INTEGER NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL)`,
   `CREATE INDEX events_by_deployment ON deployment_events(deployment, id)`,
+  `CREATE TABLE profiles (
+     id TEXT PRIMARY KEY, model_name TEXT NOT NULL, model_version INTEGER NOT NULL, model_digest TEXT NOT NULL,
+     created_at INTEGER NOT NULL, tiers TEXT NOT NULL, profile_json TEXT NOT NULL);
+   CREATE INDEX profiles_by_model ON profiles(model_name, model_version, created_at)`,
 ];
 
 export function openDb(path: string): Db {
