@@ -50,7 +50,7 @@ export class SpecLineError extends StratumError {
 }
 
 /** gRPC status codes this module tells apart (the numbers of `Code` in @connectrpc/connect). */
-const Code = { Unknown: 2, InvalidArgument: 3, DeadlineExceeded: 4, Unavailable: 14 } as const;
+const Code = { InvalidArgument: 3, DeadlineExceeded: 4, Unavailable: 14 } as const;
 
 interface ConnectErrorLike extends Error {
   readonly code: number;
@@ -92,8 +92,8 @@ export function explain(e: unknown, url: string, origin?: SpecOrigin): unknown {
   const unreachable =
     e.code === Code.Unavailable ||
     e.code === Code.DeadlineExceeded ||
-    (e.code === Code.Unknown && /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ECONNRESET|connect/i.test(e.rawMessage));
-  if (unreachable) return new UnreachableError(url, e.rawMessage);
+    /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ECONNRESET|ETIMEDOUT|EAI_AGAIN/.test(e.rawMessage);
+  if (unreachable) return new UnreachableError(url, e.rawMessage.replace(/^Error: /, ''));
   if (e.code === Code.InvalidArgument) {
     const diagnostics = e.findDetails(ValidateSpecResponseSchema).flatMap((d) => d.diagnostics);
     if (diagnostics.length > 0) return new SpecLineError(diagnostics.map((d) => relocate(d, origin)));

@@ -56,9 +56,9 @@ export class StratumHandler {
     private readonly cwd: string = process.cwd(),
   ) {}
 
-  handleKernel(): ReturnType<Inner['handleKernel']> {
-    const info = this.inner.handleKernel();
-    return { ...info, ...KERNEL_INFO, language_info: { ...info.language_info } };
+  handleKernel(): ReturnType<Inner['handleKernel']> & { status: 'ok' } {
+    // tslab's reply lacks `status`, which protocol 5.1 and later require.
+    return { ...this.inner.handleKernel(), ...KERNEL_INFO, status: 'ok' };
   }
 
   handleExecute(req: ExecuteRequest, out: KernelOutput): Promise<ExecuteReply> {
