@@ -179,6 +179,11 @@ export const COMMANDS: readonly CommandSpec[] = [
         description: 'print the plan, its checks and the infrastructure-as-code; start nothing',
       },
       wait: { type: 'number', value: 'S', description: 'seconds to wait for the first replica (default 120)' },
+      'target-concurrency': {
+        type: 'number',
+        value: 'N',
+        description: 'requests in flight per replica the autoscaler aims for (default 8)',
+      },
     },
   },
   {

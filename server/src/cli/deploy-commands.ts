@@ -59,6 +59,12 @@ function count(flag: string, v: FlagValue | undefined): number {
   return n;
 }
 
+function positive(flag: string, v: FlagValue): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} expects a number > 0, got ${String(v)}`);
+  return n;
+}
+
 export function planText(plan: DeploymentPlan): string {
   const lines = [
     `plan: ${plan.modelName}:${plan.modelVersion} as "${plan.name}" on ${plan.tier}` +
@@ -113,6 +119,8 @@ export async function deploy(args: readonly string[], flags: Flags, io: Io): Pro
     maxReplicas: count('max', flags.max),
     name: flags.name ? String(flags.name) : '',
     fallbackTiers: (flags.fallback as string[] | undefined) ?? [],
+    targetConcurrency:
+      flags['target-concurrency'] !== undefined ? positive('target-concurrency', flags['target-concurrency']) : 0,
   };
   const client = clientFor(flags);
   if (flags['dry-run']) {

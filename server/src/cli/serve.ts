@@ -5,6 +5,7 @@ import { cpus, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 import { startControlPlane } from '../api/server';
+import { GATEWAY_NAME } from '../deploy/gateway/gateway';
 import { DEFAULT_PORT, ensureDir, stratumHome } from '../config/home';
 import { parseQuantityMiB } from '../spec';
 import { TRAINERS } from '../trainers/catalog';
@@ -92,7 +93,12 @@ export async function serve(flags: Flags): Promise<void> {
       : port === 0
         ? await freePort()
         : port + 1;
-  const gateway = await provisioner.startGateway(gatewayPort || (await freePort()));
+  // A gateway still serving from before a control plane restart is adopted, not replaced:
+  // the data plane must not blink because the control plane did.
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const gateway = (await isGateway(gatewayUrl))
+    ? gatewayUrl
+    : await provisioner.startGateway(gatewayPort || (await freePort()));
   cp.setEndpoint(gateway);
   writeFileSync(join(home, 'server.json'), JSON.stringify({ url: cp.url, gateway, pid: process.pid }) + '\n', {
     mode: 0o600,
@@ -137,6 +143,16 @@ export async function worker(flags: Flags): Promise<void> {
   });
   await agent.start();
   onShutdown(() => agent.stop());
+}
+
+async function isGateway(url: string): Promise<boolean> {
+  try {
+    // OIP server metadata names the server: a replica or another program on the port is not adopted.
+    const res = await fetch(`${url}/v2`, { signal: AbortSignal.timeout(1000) });
+    return res.ok && ((await res.json()) as { name?: string }).name === GATEWAY_NAME;
+  } catch {
+    return false;
+  }
 }
 
 function freePort(): Promise<number> {

@@ -98,6 +98,8 @@ export function pickReplicaWorker(
 export class ReplicaManager {
   private readonly loads = new Map<string, Map<string, AggregatedLoad & { gatewayId: string }>>();
   private readonly autoscalerState = new Map<string, unknown>();
+  /** Replicas lost and not yet replaced, per deployment: their replacements are moves. */
+  private readonly toMove = new Map<string, number>();
   private readonly routes = new EventEmitter();
   private generation = 0n;
   private lastRoutes = '';
@@ -202,6 +204,7 @@ export class ReplicaManager {
     this.d.repo.remove(name);
     this.autoscalerState.delete(name);
     this.loads.delete(name);
+    this.toMove.delete(name);
     for (const w of workers) this.d.wakeWorker(w);
     this.publishRoutes();
   }
@@ -256,12 +259,11 @@ export class ReplicaManager {
     const desired = decision.desired;
 
     // 2. Replicas on workers that are gone, or that failed, are removed (and replaced below).
-    let lost = 0;
     for (const r of this.d.repo.replicas(name)) {
       if (!this.d.isLive(r.worker_id)) {
         event('replica-lost', `worker ${r.worker_id} lost; replica ${r.id} will be moved`);
         this.d.repo.removeReplica(r.id);
-        lost++;
+        this.toMove.set(name, (this.toMove.get(name) ?? 0) + 1);
       } else if (r.state === Replica_State.UNAVAILABLE) {
         this.d.repo.removeReplica(r.id);
         this.d.wakeWorker(r.worker_id);
@@ -292,8 +294,9 @@ export class ReplicaManager {
         started_at: now,
         ready_at: 0,
       });
-      const moved = lost-- > 0;
-      event(moved ? 'replica-moved' : 'replica-started', `replica ${id} on ${workerId}`);
+      const moves = this.toMove.get(name) ?? 0;
+      if (moves > 0) this.toMove.set(name, moves - 1);
+      event(moves > 0 ? 'replica-moved' : 'replica-started', `replica ${id} on ${workerId}`);
       this.d.wakeWorker(workerId);
     }
 

@@ -83,6 +83,9 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // Started by a worker agent with an IPC channel: when the agent dies (even by kill -9) the
+  // channel closes, and the replica must not live on as an orphan nobody routes to or stops.
+  if (process.send) process.once('disconnect', () => stop('parent gone'));
 }
 
 if (require.main === module) {

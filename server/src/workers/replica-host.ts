@@ -106,7 +106,8 @@ export class ReplicaHost {
         '--threads',
         String(threads),
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      // The IPC channel ties the replica's life to this agent's (see replica-main).
+      { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
     );
     h.child = child;
     let out = '';

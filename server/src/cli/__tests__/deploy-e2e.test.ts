@@ -1,0 +1,246 @@
+/**
+ * The deployment engine under load and faults, with real processes: control plane, worker
+ * agents hosting replica processes, and the gateway. Load is bounded in time and count and
+ * stays on loopback. Figures (recovery time, cold start) are printed, never asserted.
+ */
+import { join } from 'node:path';
+
+import { cli, cliJson, freePort, REPO, serve, startProcess, stop, tempHome, waitFor, type Proc } from './harness';
+
+interface DeploymentJson {
+  name: string;
+  state: string;
+  desiredReplicas?: number;
+  endpoint: string;
+  replicas?: { id: string; workerId: string; url: string; state: string }[];
+}
+interface WorkerJson {
+  id: string;
+  versions?: Record<string, string>;
+}
+
+const ROW = {
+  Island: 'Biscoe',
+  'Beak Length (mm)': 45.2,
+  'Beak Depth (mm)': 14.8,
+  'Flipper Length (mm)': 212,
+  'Body Mass (g)': 5200,
+  Sex: 'FEMALE',
+};
+
+interface LoadResult {
+  ok: number;
+  failed: number;
+  errors: string[];
+  latenciesMs: number[];
+}
+
+/** Closed-loop load: `concurrency` callers, each sending until `until()` says stop (bounded by maxMs). */
+async function load(url: string, concurrency: number, until: () => boolean, maxMs = 30000): Promise<LoadResult> {
+  const r: LoadResult = { ok: 0, failed: 0, errors: [], latenciesMs: [] };
+  const end = Date.now() + maxMs;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (!until() && Date.now() < end) {
+        const t0 = performance.now();
+        try {
+          const res = await fetch(url, { method: 'POST', body: JSON.stringify({ rows: [ROW] }) });
+          const body = (await res.json()) as { predictions?: string[]; error?: string };
+          if (res.ok && body.predictions?.[0] === 'Gentoo') r.ok++;
+          else {
+            r.failed++;
+            r.errors.push(`${res.status} ${body.error ?? ''}`);
+          }
+        } catch (e) {
+          r.failed++;
+          r.errors.push((e as Error).message);
+        }
+        r.latenciesMs.push(performance.now() - t0);
+      }
+    }),
+  );
+  return r;
+}
+
+const p99 = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length * 0.99)] ?? 0;
+
+async function trainPenguins(home: string, url: string): Promise<void> {
+  const r = cli(['run', join(REPO, 'examples', 'penguins.yaml')], home, url);
+  if (r.code !== 0) throw new Error(`penguins run failed: ${r.stderr}`);
+}
+
+const deployment = (home: string, url: string) => cliJson<DeploymentJson[]>(['deployments'], home, url)[0]!;
+const ready = (d: DeploymentJson) => (d.replicas ?? []).filter((r) => r.state === 'STATE_READY');
+
+describe('deployments under load', () => {
+  it('scales up under load, down to zero when idle, and back from zero on the next request', async () => {
+    const home = tempHome();
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const server = await serve(home, port, ['--workers', '2', '--idle-to-zero', '3000', '--scale-down-delay', '2000']);
+    try {
+      await trainPenguins(home, url);
+      const d = cliJson<DeploymentJson>(
+        ['deploy', 'penguins', '--tier', 'cloud', '--min', '0', '--max', '2', '--target-concurrency', '1'],
+        home,
+        url,
+      );
+      expect(d.state).toBe('STATE_READY');
+      const endpoint = `${d.endpoint}/v2/models/penguins/predict`;
+      let peak = 0;
+      let stopLoad = false;
+      const watcher = (async () => {
+        while (!stopLoad) {
+          peak = Math.max(peak, ready(deployment(home, url)).length);
+          if (peak >= 2) stopLoad = true;
+          await new Promise((r) => setTimeout(r, 300));
+        }
+      })();
+      const busy = await load(endpoint, 24, () => stopLoad, 40000);
+      stopLoad = true;
+      await watcher;
+      expect(peak).toBe(2);
+      expect(busy.failed).toBe(0);
+      console.log(`ramp: ${busy.ok} requests, p99 ${p99(busy.latenciesMs).toFixed(1)} ms, peak ${peak} replicas`);
+
+      const idle = await waitFor('scale to zero', () => {
+        const now = deployment(home, url);
+        return now.state === 'STATE_SCALED_TO_ZERO' && (now.replicas ?? []).length === 0 ? now : undefined;
+      });
+      expect(idle.desiredReplicas ?? 0).toBe(0);
+
+      const t0 = performance.now();
+      const res = await fetch(endpoint, { method: 'POST', body: JSON.stringify({ rows: [ROW] }) });
+      const first = (await res.json()) as { predictions: string[] };
+      console.log(`cold start from zero: ${(performance.now() - t0).toFixed(0)} ms`);
+      expect(first.predictions).toEqual(['Gentoo']);
+      const events = await waitFor('the cold start event', () => {
+        const e = cliJson<{ kind: string; message: string }[]>(['logs', 'penguins'], home, url);
+        return e.some((x) => x.kind === 'cold-start' && /first response/.test(x.message)) ? e : undefined;
+      });
+      expect(events.map((e) => e.kind)).toEqual(expect.arrayContaining(['scaled', 'scale-to-zero', 'cold-start']));
+    } finally {
+      await stop(server);
+    }
+  });
+
+  it('keeps answering when a worker hosting a replica is killed with SIGKILL, and moves the replica', async () => {
+    const home = tempHome();
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const server = await serve(home, port, ['--workers', '2', '--lease-ttl', '2000']);
+    try {
+      await trainPenguins(home, url);
+      const d = cliJson<DeploymentJson>(
+        ['deploy', 'penguins', '--tier', 'cloud', '--min', '2', '--max', '2'],
+        home,
+        url,
+      );
+      await waitFor('2 ready replicas', () => (ready(deployment(home, url)).length === 2 ? true : undefined));
+      const victim = ready(deployment(home, url))[0]!;
+      const workers = cliJson<{ workers: WorkerJson[] }>(['workers'], home, url).workers;
+      const pid = Number(workers.find((w) => w.id === victim.workerId)!.versions!.pid);
+      let done = false;
+      const running = load(`${d.endpoint}/v2/models/penguins/predict`, 8, () => done, 60000);
+      await new Promise((r) => setTimeout(r, 1500));
+      const killedAt = Date.now();
+      process.kill(pid, 'SIGKILL');
+      const recovered = await waitFor(
+        'the replica to come back elsewhere',
+        () => {
+          const now = deployment(home, url);
+          return ready(now).length === 2 && ready(now).every((r) => r.id !== victim.id) ? now : undefined;
+        },
+        60000,
+      );
+      done = true;
+      const result = await running;
+      console.log(
+        `worker kill: ${result.ok} ok, ${result.failed} failed, recovered 2/2 replicas in ${Date.now() - killedAt} ms`,
+      );
+      // At most the requests in flight on the killed replica may fail (the gateway retries them).
+      expect(result.failed).toBeLessThanOrEqual(8);
+      expect(result.ok).toBeGreaterThan(0);
+      expect(recovered.replicas!.some((r) => r.workerId === victim.workerId)).toBe(false);
+      const kinds = cliJson<{ kind: string }[]>(['logs', 'penguins'], home, url).map((e) => e.kind);
+      expect(kinds).toEqual(expect.arrayContaining(['replica-lost', 'replica-moved']));
+    } finally {
+      await stop(server);
+    }
+  });
+
+  it('loses no request while the control plane is killed and restarted under load', async () => {
+    const home = tempHome();
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    let server = await serve(home, port, ['--workers', '0', '--lease-ttl', '3000']);
+    const workers: Proc[] = [];
+    let gatewayPid = 0;
+    try {
+      for (const name of ['ext-1', 'ext-2']) {
+        workers.push(
+          await startProcess(
+            ['worker', '--join', url, '--cpus', '1', '--memory', '2Gi', '--name', name],
+            home,
+            /joined/,
+          ),
+        );
+      }
+      await trainPenguins(home, url);
+      const d = cliJson<DeploymentJson>(
+        ['deploy', 'penguins', '--tier', 'cloud', '--min', '2', '--max', '2'],
+        home,
+        url,
+      );
+      await waitFor('2 ready replicas', () => (ready(deployment(home, url)).length === 2 ? true : undefined));
+      gatewayPid = Number(/"pid":(\d+)[^\n]*gateway listening/.exec(server.output())?.[1] ?? 0);
+      let done = false;
+      const running = load(`${d.endpoint}/v2/models/penguins/predict`, 4, () => done, 60000);
+      await new Promise((r) => setTimeout(r, 1000));
+      await stop(server, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 1500));
+      server = await serve(home, port, ['--workers', '0', '--lease-ttl', '3000']);
+      await waitFor('the deployment to be ready again', () =>
+        ready(deployment(home, url)).length === 2 ? true : undefined,
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+      done = true;
+      const result = await running;
+      console.log(`control plane restart under load: ${result.ok} ok, ${result.failed} failed`);
+      expect(result.failed).toBe(0);
+      expect(result.ok).toBeGreaterThan(0);
+    } finally {
+      await Promise.all(workers.map((w) => stop(w)));
+      await stop(server);
+      if (gatewayPid) {
+        try {
+          process.kill(gatewayPid, 'SIGTERM');
+        } catch {
+          // Already gone.
+        }
+      }
+    }
+  });
+
+  it('refuses a deployment whose model does not fit the tier, and starts nothing', async () => {
+    const home = tempHome();
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const server = await serve(home, port, ['--workers', '1']);
+    const edge = await startProcess(
+      ['worker', '--join', url, '--tier', 'edge', '--cpus', '1', '--memory', '64Mi', '--name', 'tiny-edge'],
+      home,
+      /joined/,
+    );
+    try {
+      await trainPenguins(home, url);
+      const r = cli(['deploy', 'penguins', '--tier', 'edge'], home, url);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/✗ memory fits: model needs ~\d+ MiB per replica; largest edge worker offers 64 MiB/);
+      expect(cliJson<unknown[]>(['deployments'], home, url)).toEqual([]);
+    } finally {
+      await stop(edge);
+      await stop(server);
+    }
+  });
+});
