@@ -115,14 +115,17 @@ export function profileRoutes(d: ProfileRoutesDeps): ServiceImpl<typeof ProfileS
           settings,
           ...(samples ? { inputs: { records: samples } } : {}),
         };
+        let stored = false;
         for await (const event of runner(job, ctx.signal)) {
           if (event.kind !== 'done') {
             yield eventToWire(event);
             continue;
           }
           d.profiles.save(event.profile);
+          stored = true;
           yield eventToWire(event, asksQos(req.qos) ? analyzeCapacity(event.profile, qosFromWire(req.qos)) : undefined);
         }
+        if (!stored) throw new Error('the profiler ended without a profile');
       } catch (e) {
         if (e instanceof ConnectError) throw e;
         throw new ConnectError(
