@@ -97,7 +97,9 @@ it('trains a pipeline from a notebook and hands the run to the next TypeScript c
     { STRATUM_SERVER: server, STRATUM_HOME: home },
   );
   const [define, train, ts, api] = nb.cells;
-  expect(texts(define!.outputs)[0]).toMatch(/^pipeline penguins: classification of Species by accuracy, 2 candidate model\(s\), 3 trial\(s\)/);
+  expect(texts(define!.outputs)[0]).toMatch(
+    /^pipeline penguins: classification of Species by accuracy, 2 candidate model\(s\), 3 trial\(s\)/,
+  );
 
   const errors = nb.cells.flatMap((c) => c.outputs.filter((o) => o.output_type === 'error'));
   expect(errors).toEqual([]);
@@ -132,15 +134,20 @@ it('names the cell line of a mistake in a pipeline cell', async () => {
 
 it('gives one clear message when the control plane cannot be reached', async () => {
   const closed = await freePort();
-  const nb = await execute([`%%stratum pipeline penguins\n${pipeline('data/penguins.json')}`, '%stratum train penguins'], {
-    STRATUM_SERVER: `http://127.0.0.1:${closed}`,
-    STRATUM_HOME: mkdtempSync(join(tmpdir(), 'stratum-none-')),
-  });
+  const nb = await execute(
+    [`%%stratum pipeline penguins\n${pipeline('data/penguins.json')}`, '%stratum train penguins'],
+    {
+      STRATUM_SERVER: `http://127.0.0.1:${closed}`,
+      STRATUM_HOME: mkdtempSync(join(tmpdir(), 'stratum-none-')),
+    },
+  );
   const outputs = nb.cells[1]!.outputs;
   expect(outputs).toHaveLength(1);
   expect(outputs[0]).toMatchObject({ output_type: 'error', ename: 'ConnectionError' });
   expect(outputs[0]!.evalue).toMatch(
-    new RegExp(`^cannot reach the Stratum control plane at http://127\\.0\\.0\\.1:${closed} \\(.*ECONNREFUSED.*\\); is \`stratum serve\` running\\?`),
+    new RegExp(
+      `^cannot reach the Stratum control plane at http://127\\.0\\.0\\.1:${closed} \\(.*ECONNREFUSED.*\\); is \`stratum serve\` running\\?`,
+    ),
   );
   expect(outputs[0]!.traceback).toEqual([`ConnectionError: ${outputs[0]!.evalue}`]);
 });
@@ -148,7 +155,10 @@ it('gives one clear message when the control plane cannot be reached', async () 
 it('stops watching on interrupt while the run goes on, and the kernel stays', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stratum-nb-'));
   const spec = pipeline(PENGUINS)
-    .replace(/models:[\s\S]*selection:/, 'models:\n  - name: wait\n    trainer: synthetic\n    params: { durationMs: [1500, 1600], epochs: 3 }\nselection:')
+    .replace(
+      /models:[\s\S]*selection:/,
+      'models:\n  - name: wait\n    trainer: synthetic\n    params: { durationMs: [1500, 1600], epochs: 3 }\nselection:',
+    )
     .replace('resources: { cpus: 1, memory: 512Mi }\n', '');
   writeFileSync(join(dir, 'slow.yaml'), spec);
   const r = await python(['interrupt_watch.py', join(dir, 'slow.yaml')], {

@@ -18,7 +18,9 @@ export function installKernelspec(): string {
   const main = join(REPO, 'kernel', 'dist', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is not built: run npm run build first`);
   const prefix = mkdtempSync(join(tmpdir(), 'stratum-kernelspec-'));
-  execFileSync(process.execPath, [join(REPO, 'kernel', 'scripts', 'install-kernelspec.mjs'), prefix], { stdio: 'pipe' });
+  execFileSync(process.execPath, [join(REPO, 'kernel', 'scripts', 'install-kernelspec.mjs'), prefix], {
+    stdio: 'pipe',
+  });
   return join(prefix, 'share', 'jupyter');
 }
 
@@ -30,7 +32,11 @@ export interface PyResult {
 /** Runs the venv's Python with `args` in this directory; stdout and stderr together. */
 export function python(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 240000): Promise<PyResult> {
   return new Promise((resolve) => {
-    const child = spawn(PYTHON, args, { cwd: HERE, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(PYTHON, args, {
+      cwd: HERE,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));

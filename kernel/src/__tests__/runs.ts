@@ -50,5 +50,9 @@ export function run(trials: Trial[], o: Partial<Run> = {}): Run {
 }
 
 export function epochs(n: number, metric: (e: number) => Record<string, number>): Trial['history'] {
-  return Array.from({ length: n }, (_, i) => ({ $typeName: 'stratum.v1.EpochMetrics' as const, epoch: i + 1, metrics: metric(i + 1) }));
+  return Array.from({ length: n }, (_, i) => ({
+    $typeName: 'stratum.v1.EpochMetrics' as const,
+    epoch: i + 1,
+    metrics: metric(i + 1),
+  }));
 }

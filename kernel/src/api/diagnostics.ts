@@ -9,7 +9,6 @@ export interface SpecOrigin {
   readonly lineOffset: number;
 }
 
-
 interface DiagnosticLike {
   readonly file: string;
   readonly line: number;

@@ -62,7 +62,10 @@ export class PipelineStore {
   /** Defines (or redefines) a pipeline from a cell body; relative data paths resolve against `cwd`. */
   define(name: string, yaml: string, cwd: string = process.cwd()): Pipeline {
     if (!NAME.test(name)) {
-      throw new StratumError('UsageError', `pipeline name "${name}" must start with a letter and hold letters, digits, _ . -`);
+      throw new StratumError(
+        'UsageError',
+        `pipeline name "${name}" must start with a letter and hold letters, digits, _ . -`,
+      );
     }
     const p = checkPipeline(name, yaml, join(cwd, `${name}.yaml`), { label: name, lineOffset: 1 });
     this.byName.set(name, p);

@@ -34,7 +34,10 @@ export function predictUrl(target: string, model?: string): string {
   }
   const name = inUrl ?? model;
   if (!name) {
-    throw new StratumError('UsageError', 'predict needs the model name: --model NAME, or a URL ending in /v2/models/NAME');
+    throw new StratumError(
+      'UsageError',
+      'predict needs the model name: --model NAME, or a URL ending in /v2/models/NAME',
+    );
   }
   const base = (m ? url.pathname.slice(0, m.index) : url.pathname).replace(/\/+$/, '');
   return `${url.origin}${base}/v2/models/${encodeURIComponent(name)}/predict`;
@@ -94,7 +97,10 @@ export async function predict(target: string, rows: unknown, o: PredictOptions =
     throw new StratumError('PredictError', `the replica answered HTTP ${resp.status} from ${url}: ${said}`);
   }
   if (!isPredictResponse(json)) {
-    throw new StratumError('PredictError', `the replica's answer from ${url} has no predictions: ${text.slice(0, 300)}`);
+    throw new StratumError(
+      'PredictError',
+      `the replica's answer from ${url} has no predictions: ${text.slice(0, 300)}`,
+    );
   }
   return json;
 }

@@ -124,7 +124,11 @@ export class Stratum {
   }
 
   /** Predictions for rows (`[{...}]` or `{rows: [...]}`) from a serving replica's URL. */
-  predict(url: string, rows: readonly Row[] | { readonly rows: readonly Row[] }, o: PredictOptions = {}): Promise<PredictResponse> {
+  predict(
+    url: string,
+    rows: readonly Row[] | { readonly rows: readonly Row[] },
+    o: PredictOptions = {},
+  ): Promise<PredictResponse> {
     return predict(url, rows, o);
   }
 

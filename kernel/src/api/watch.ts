@@ -44,7 +44,10 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Applies one event to the run being followed; returns the run (new on a snapshot). */
-function apply(run: Run | undefined, e: { kind: RunEvent_Kind; run?: Run; trial?: Run['trials'][number] }): Run | undefined {
+function apply(
+  run: Run | undefined,
+  e: { kind: RunEvent_Kind; run?: Run; trial?: Run['trials'][number] },
+): Run | undefined {
   if (e.run) return e.run;
   if (e.trial && run) {
     const i = run.trials.findIndex((t) => t.id === e.trial!.id);

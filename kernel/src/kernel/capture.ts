@@ -32,7 +32,9 @@ const INTERRUPTED = /^Interrupted asynchronously$|^Script execution was interrup
 
 /** The frames of a cell's own code, without the kernel's and tslab's frames below them. */
 function cellFrames(traceback: string[]): string[] {
-  const cut = traceback.findIndex((l) => /^\s+at (sigintHandlersWrap|Script\.runInThisContext|.*tslab[\\/]dist)/.test(l));
+  const cut = traceback.findIndex((l) =>
+    /^\s+at (sigintHandlersWrap|Script\.runInThisContext|.*tslab[\\/]dist)/.test(l),
+  );
   return cut < 0 ? traceback : traceback.slice(0, cut);
 }
 

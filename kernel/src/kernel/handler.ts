@@ -27,7 +27,10 @@ const KERNEL_INFO = {
   banner: 'Stratum (TypeScript): tslab with %stratum magics (%stratum help)',
 };
 
-type Inner = Pick<JupyterHandlerImpl, 'handleKernel' | 'handleIsComplete' | 'handleInspect' | 'handleComplete' | 'handleShutdown' | 'close'>;
+type Inner = Pick<
+  JupyterHandlerImpl,
+  'handleKernel' | 'handleIsComplete' | 'handleInspect' | 'handleComplete' | 'handleShutdown' | 'close'
+>;
 
 export interface ExecuteRequest {
   readonly code: string;
@@ -135,7 +138,10 @@ export class StratumHandler {
 
   handleComplete(req: { code: string; cursor_pos: number }): ReturnType<Inner['handleComplete']> {
     if (!isMagicCell(req.code)) return this.inner.handleComplete(req);
-    const c = completeMagic(req.code, req.cursor_pos, { pipelines: () => this.stratum.pipelines.names(), cwd: this.cwd });
+    const c = completeMagic(req.code, req.cursor_pos, {
+      pipelines: () => this.stratum.pipelines.names(),
+      cwd: this.cwd,
+    });
     return { matches: c.matches, cursor_start: c.cursorStart, cursor_end: c.cursorEnd, metadata: {}, status: 'ok' };
   }
 

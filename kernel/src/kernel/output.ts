@@ -24,7 +24,8 @@ export type Send = (msgType: string, content: object) => void;
 
 export function kernelOutput(send: Send): KernelOutput {
   const stream = (name: 'stdout' | 'stderr', text: string): void => send('stream', { name, text });
-  const displayData = (data: DisplayData, update: boolean): void => send(update ? 'update_display_data' : 'display_data', data);
+  const displayData = (data: DisplayData, update: boolean): void =>
+    send(update ? 'update_display_data' : 'display_data', data);
   const decoder = new TextDecoder();
   return {
     stream,

@@ -78,7 +78,10 @@ export function isMagicComplete(code: string): 'complete' | 'incomplete' {
   const lines = code.split('\n');
   const first = lines.findIndex((l) => l.trim() !== '');
   if (/^\s*%%stratum\s+(pipeline|predict)\b/.test(lines[first] ?? '')) {
-    const body = lines.slice(first + 1).join('\n').trim();
+    const body = lines
+      .slice(first + 1)
+      .join('\n')
+      .trim();
     const head = lines[first]!;
     if (body === '' && !(/\bpredict\b/.test(head) && /[{[]/.test(head))) return 'incomplete';
   }

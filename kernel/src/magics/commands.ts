@@ -6,14 +6,27 @@ import type { CommandSpec, FlagSpec } from '@stratum/server/dist/cli/args';
 import { usage } from '@stratum/server/dist/cli/args';
 
 const CONNECT: Record<string, FlagSpec> = {
-  server: { type: 'string', value: 'URL', description: 'control plane URL (default $STRATUM_SERVER or $STRATUM_HOME/server.json)' },
-  token: { type: 'string', value: 'TOKEN', description: 'API token (default $STRATUM_TOKEN or $STRATUM_HOME/api-token)' },
+  server: {
+    type: 'string',
+    value: 'URL',
+    description: 'control plane URL (default $STRATUM_SERVER or $STRATUM_HOME/server.json)',
+  },
+  token: {
+    type: 'string',
+    value: 'TOKEN',
+    description: 'API token (default $STRATUM_TOKEN or $STRATUM_HOME/api-token)',
+  },
 };
 
 const RUN_ARG = { name: 'RUN', required: true, description: 'run id or unique prefix' };
 
 export const MAGICS: readonly CommandSpec[] = [
-  { name: 'status', summary: 'Show the cluster: tiers and workers with their resources.', args: [], flags: { ...CONNECT } },
+  {
+    name: 'status',
+    summary: 'Show the cluster: tiers and workers with their resources.',
+    args: [],
+    flags: { ...CONNECT },
+  },
   {
     name: 'pipeline',
     summary: 'Define a pipeline: `%%stratum pipeline NAME` with the YAML spec as the cell body.',
@@ -28,17 +41,31 @@ export const MAGICS: readonly CommandSpec[] = [
       ...CONNECT,
       watch: { type: 'boolean', description: 'show live progress and the leaderboard (default true; --watch=false)' },
       detach: { type: 'boolean', description: 'submit and return the run id without waiting' },
-      as: { type: 'string', value: 'VAR', description: 'bind the final run to a TypeScript variable, e.g. VAR.best.metrics' },
+      as: {
+        type: 'string',
+        value: 'VAR',
+        description: 'bind the final run to a TypeScript variable, e.g. VAR.best.metrics',
+      },
     },
   },
-  { name: 'runs', summary: 'List runs.', args: [], flags: { ...CONNECT, limit: { type: 'number', description: 'how many (default 20)' } } },
+  {
+    name: 'runs',
+    summary: 'List runs.',
+    args: [],
+    flags: { ...CONNECT, limit: { type: 'number', description: 'how many (default 20)' } },
+  },
   {
     name: 'leaderboard',
     summary: 'Show a run with its leaderboard and learning curves.',
     args: [RUN_ARG],
     flags: { ...CONNECT, watch: { type: 'boolean', description: 'follow until it ends' } },
   },
-  { name: 'cancel', summary: 'Cancel a run and stop its trials on the workers.', args: [RUN_ARG], flags: { ...CONNECT } },
+  {
+    name: 'cancel',
+    summary: 'Cancel a run and stop its trials on the workers.',
+    args: [RUN_ARG],
+    flags: { ...CONNECT },
+  },
   {
     name: 'models',
     summary: 'List registered models.',
@@ -80,7 +107,11 @@ export const MAGICS: readonly CommandSpec[] = [
     summary: 'Predict rows with a serving replica: JSON is {"rows":[{...}]} or a list of rows.',
     args: [
       { name: 'TARGET', required: true, description: 'replica URL (http://HOST:PORT or .../v2/models/NAME)' },
-      { name: 'JSON', required: true, description: 'the rows (the rest of the line, or the cell body in %%stratum predict)' },
+      {
+        name: 'JSON',
+        required: true,
+        description: 'the rows (the rest of the line, or the cell body in %%stratum predict)',
+      },
     ],
     flags: { model: { type: 'string', value: 'NAME', description: 'model name when TARGET does not name it' } },
   },

@@ -97,4 +97,3 @@ export function parseMagicCell(code: string): MagicInvocation[] {
   });
   return out;
 }
-

@@ -74,7 +74,9 @@ async function runMagic(inv: MagicInvocation, ctx: MagicContext): Promise<void> 
       out.display(runsBundle(await stratum.runs({ ...conn, limit: Number(flags.limit ?? 20) })));
       return;
     case 'leaderboard': {
-      const run = flags.watch ? await stratum.watch(args[0]!, { ...conn, output: out }) : await stratum.run(args[0]!, conn);
+      const run = flags.watch
+        ? await stratum.watch(args[0]!, { ...conn, output: out })
+        : await stratum.run(args[0]!, conn);
       if (flags.watch) return;
       out.display(runBundle(run));
       const curves = curvesBundle(run);
@@ -88,7 +90,10 @@ async function runMagic(inv: MagicInvocation, ctx: MagicContext): Promise<void> 
       out.display(modelsBundle(await stratum.models(args[0] ?? '', conn)));
       return;
     case 'profile':
-      return stratum.profile(args[0]!, { tiers: flags.tier as string[] | undefined, qos: flags.qos as string | undefined });
+      return stratum.profile(args[0]!, {
+        tiers: flags.tier as string[] | undefined,
+        qos: flags.qos as string | undefined,
+      });
     case 'deploy': {
       if (!flags.tier) throw new UsageError('deploy needs --tier T (cloud, fog or edge)', 'deploy');
       return stratum.deploy(args[0]!, {
@@ -130,7 +135,9 @@ async function train(target: string, flags: Readonly<Record<string, FlagValue>>,
   });
   if (detach) {
     const id = run.id.slice(0, 8);
-    ctx.out.display(messageBundle(`run ${id} submitted: ${run.trials.length} trial(s); %stratum leaderboard ${id} shows it`));
+    ctx.out.display(
+      messageBundle(`run ${id} submitted: ${run.trials.length} trial(s); %stratum leaderboard ${id} shows it`),
+    );
   } else if (!watch) {
     ctx.out.display(runBundle(run));
   }

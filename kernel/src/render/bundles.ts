@@ -54,7 +54,10 @@ export function predictionsBundle(rows: readonly Row[], r: PredictResponse): Mim
     ...(r.probabilities ? [cell(Math.max(...(r.probabilities[i] ?? [NaN])))] : []),
   ]);
   const title = `model ${r.model_name}${r.model_version ? `:${r.model_version}` : ''}`;
-  return { 'text/plain': `${title}\n${table(headers, body)}`, 'text/html': htmlTable(headers, body, { caption: title }) };
+  return {
+    'text/plain': `${title}\n${table(headers, body)}`,
+    'text/html': htmlTable(headers, body, { caption: title }),
+  };
 }
 
 interface CurvePoint {

@@ -10,8 +10,7 @@ export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-const STYLE =
-  'border-collapse:collapse;font-family:var(--jp-code-font-family,monospace);font-size:12px;margin:4px 0';
+const STYLE = 'border-collapse:collapse;font-family:var(--jp-code-font-family,monospace);font-size:12px;margin:4px 0';
 const CELL = 'padding:2px 8px;text-align:left;border-bottom:1px solid var(--jp-border-color2,#ddd)';
 
 export interface TableOptions {
@@ -20,7 +19,11 @@ export interface TableOptions {
   readonly caption?: string;
 }
 
-export function htmlTable(headers: readonly string[], rows: readonly (readonly string[])[], o: TableOptions = {}): string {
+export function htmlTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  o: TableOptions = {},
+): string {
   const head = headers.map((h) => `<th style="${CELL}">${esc(h)}</th>`).join('');
   const body = rows
     .map((r, i) => {
@@ -156,6 +159,8 @@ export function clusterHtml(c: GetClusterResponse): string {
     htmlTable(['tier', 'workers', 'cpus used/total', 'memory MiB used/total', 'gpus used/total'], tiers, {
       caption: 'tiers',
     }) +
-    htmlTable(['id', 'name', 'tier', 'status', 'cpus', 'memory MiB', 'gpus', 'running'], workers, { caption: 'workers' })
+    htmlTable(['id', 'name', 'tier', 'status', 'cpus', 'memory MiB', 'gpus', 'running'], workers, {
+      caption: 'workers',
+    })
   );
 }

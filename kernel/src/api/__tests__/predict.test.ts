@@ -93,7 +93,10 @@ describe('predict', () => {
       ],
       labels: ['Adelie', 'Gentoo'],
     });
-    expect(seen.at(-1)).toEqual({ url: '/v2/models/penguins/predict', body: { rows: [{ flipper: 230 }, { flipper: 180 }] } });
+    expect(seen.at(-1)).toEqual({
+      url: '/v2/models/penguins/predict',
+      body: { rows: [{ flipper: 230 }, { flipper: 180 }] },
+    });
   });
 
   it("reports the replica's error message and an unreachable replica in one line", async () => {
@@ -107,7 +110,9 @@ describe('predict', () => {
     const e = await predict(`http://127.0.0.1:${port}`, [{ a: 1 }], { model: 'm' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(StratumError);
     expect((e as StratumError).ename).toBe('ConnectionError');
-    expect((e as StratumError).message).toMatch(/^cannot reach the replica at http:\/\/127\.0\.0\.1:\d+\/v2\/models\/m\/predict \(ECONNREFUSED\)$/);
+    expect((e as StratumError).message).toMatch(
+      /^cannot reach the replica at http:\/\/127\.0\.0\.1:\d+\/v2\/models\/m\/predict \(ECONNREFUSED\)$/,
+    );
   });
 });
 
@@ -121,12 +126,17 @@ describe('%stratum predict', () => {
     expect(bundle['text/plain']).toBe(
       'model penguins:3\nflipper  prediction  probability\n-------  ----------  -----------\n230      Gentoo      0.9000',
     );
-    expect(bundle['text/html']).toContain('<td style="padding:2px 8px;text-align:left;border-bottom:1px solid var(--jp-border-color2,#ddd)">Gentoo</td>');
+    expect(bundle['text/html']).toContain(
+      '<td style="padding:2px 8px;text-align:left;border-bottom:1px solid var(--jp-border-color2,#ddd)">Gentoo</td>',
+    );
   });
 
   it('takes the rows from the body of %%stratum predict', async () => {
     const out = new Recorder();
-    await runMagicCell(`%%stratum predict ${base}/v2/models/penguins\n[{"flipper": 180},\n {"flipper": 210}]`, ctx(out));
+    await runMagicCell(
+      `%%stratum predict ${base}/v2/models/penguins\n[{"flipper": 180},\n {"flipper": 210}]`,
+      ctx(out),
+    );
     expect(out.shown[0]!.bundle['text/plain']).toMatch(/180 +Adelie +0\.8000\n210 +Gentoo +0\.9000$/);
   });
 

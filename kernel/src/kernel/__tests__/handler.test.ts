@@ -41,7 +41,13 @@ const inner = {
   }),
   handleIsComplete: () => ({ status: 'complete' as const }),
   handleInspect: () => ({ status: 'ok' as const, found: false, data: {}, metadata: {} }),
-  handleComplete: () => ({ cursor_start: 0, cursor_end: 0, matches: ['fromTslab'], metadata: {}, status: 'ok' as const }),
+  handleComplete: () => ({
+    cursor_start: 0,
+    cursor_end: 0,
+    matches: ['fromTslab'],
+    metadata: {},
+    status: 'ok' as const,
+  }),
   handleShutdown: () => ({ restart: false }),
   close: () => undefined,
 };
@@ -52,7 +58,8 @@ function setup() {
   const stratum = new Stratum({ STRATUM_SERVER: 'http://127.0.0.1:9' });
   const handler = new StratumHandler(inner, executor, stratum, reports, process.cwd());
   const messages: { type: string; content: Record<string, unknown> }[] = [];
-  const out = () => kernelOutput((type, content) => messages.push({ type, content: content as Record<string, unknown> }));
+  const out = () =>
+    kernelOutput((type, content) => messages.push({ type, content: content as Record<string, unknown> }));
   return { handler, executor, messages, out, stratum };
 }
 
@@ -67,11 +74,16 @@ afterEach(() => {
 describe('StratumHandler', () => {
   it('sends TypeScript to the executor and %stratum cells to the magics', async () => {
     const { handler, executor, messages, out } = setup();
-    expect(await handler.handleExecute({ code: 'const a = 1' }, out())).toMatchObject({ status: 'ok', execution_count: 1 });
+    expect(await handler.handleExecute({ code: 'const a = 1' }, out())).toMatchObject({
+      status: 'ok',
+      execution_count: 1,
+    });
     const help = await handler.handleExecute({ code: '%stratum help runs' }, out());
     expect(help).toMatchObject({ status: 'ok', execution_count: 2 });
     expect(executor.executed).toEqual(['const a = 1']);
-    expect(messages).toEqual([{ type: 'stream', content: { name: 'stdout', text: expect.stringMatching(/^%stratum runs\n/) } }]);
+    expect(messages).toEqual([
+      { type: 'stream', content: { name: 'stdout', text: expect.stringMatching(/^%stratum runs\n/) } },
+    ]);
   });
 
   it('answers a failed cell with one error message and an error reply naming it', async () => {
@@ -83,7 +95,9 @@ describe('StratumHandler', () => {
     const magic = await handler.handleExecute({ code: '%stratum train' }, out());
     expect(magic).toMatchObject({ ename: 'UsageError', evalue: 'train needs NAME|SPEC' });
     expect(messages.map((m) => m.type)).toEqual(['error', 'error', 'error']);
-    expect(messages[2]!.content.traceback).toEqual(expect.arrayContaining([expect.stringMatching(/^%stratum train NAME\|SPEC/)]));
+    expect(messages[2]!.content.traceback).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^%stratum train NAME\|SPEC/)]),
+    );
   });
 
   it('runs executions in arrival order and aborts those queued behind a failure', async () => {
@@ -111,7 +125,9 @@ describe('StratumHandler', () => {
     const r = await handler.handleExecute({ code: '%stratum status' }, out());
     expect(r).toMatchObject({ status: 'error', ename: 'ConnectionError' });
     const { evalue, traceback } = messages[0]!.content as { evalue: string; traceback: string[] };
-    expect(evalue).toMatch(/^cannot reach the Stratum control plane at http:\/\/127\.0\.0\.1:9 \(.*\); is `stratum serve` running\?/);
+    expect(evalue).toMatch(
+      /^cannot reach the Stratum control plane at http:\/\/127\.0\.0\.1:9 \(.*\); is `stratum serve` running\?/,
+    );
     expect(traceback).toEqual([`ConnectionError: ${evalue}`]);
   });
 
@@ -119,9 +135,14 @@ describe('StratumHandler', () => {
     const { handler } = setup();
     expect(handler.handleComplete({ code: 'Mat', cursor_pos: 3 }).matches).toEqual(['fromTslab']);
     expect(handler.handleComplete({ code: '%stratum mod', cursor_pos: 12 }).matches).toEqual(['models']);
-    expect(handler.handleInspect({ code: '%stratum runs', cursor_pos: 2, detail_level: 0 }).data['text/plain']).toMatch(/^%stratum runs\n/);
+    expect(handler.handleInspect({ code: '%stratum runs', cursor_pos: 2, detail_level: 0 }).data['text/plain']).toMatch(
+      /^%stratum runs\n/,
+    );
     expect(handler.handleIsComplete({ code: '%%stratum pipeline p' })).toEqual({ status: 'incomplete', indent: '' });
-    expect(handler.handleKernel()).toMatchObject({ implementation: 'stratum-ts', language_info: { name: 'typescript' } });
+    expect(handler.handleKernel()).toMatchObject({
+      implementation: 'stratum-ts',
+      language_info: { name: 'typescript' },
+    });
   });
 
   it('interrupts the executor and every watch', () => {

@@ -7,7 +7,13 @@ import { esc, leaderboardHtml } from '../html';
 const finished = run(
   [
     trial(0, { state: State.SUCCEEDED, metrics: { accuracy: 0.91 }, startedAtMs: 1000n, finishedAtMs: 3500n }),
-    trial(1, { state: State.SUCCEEDED, metrics: { accuracy: 0.97 }, candidate: 'mlp<b>', startedAtMs: 1000n, finishedAtMs: 2000n }),
+    trial(1, {
+      state: State.SUCCEEDED,
+      metrics: { accuracy: 0.97 },
+      candidate: 'mlp<b>',
+      startedAtMs: 1000n,
+      finishedAtMs: 2000n,
+    }),
     trial(2, { state: State.FAILED, stateReason: 'out of memory' }),
   ],
   {
@@ -30,7 +36,9 @@ describe('runBundle', () => {
     expect(text.split('\n')[0]).toBe('[██████████████████████████████] 100%  3/3 done, 0 running');
     expect(text).toMatch(/^1 +#1 +mlp<b> +maxDepth=3 +succeeded +0\.9700 +1\.0s +★ best$/m);
     expect(text).toMatch(/^- +#2 +tree .* failed .* out of memory$/m);
-    expect(text).toContain('best: mlp<b> (trial t1-00000) accuracy=0.9700  baseline accuracy=0.4400  → model penguins:2');
+    expect(text).toContain(
+      'best: mlp<b> (trial t1-00000) accuracy=0.9700  baseline accuracy=0.4400  → model penguins:2',
+    );
   });
 
   it('renders the same ranking as an HTML table, escaped, the best row in bold', () => {
@@ -39,7 +47,9 @@ describe('runBundle', () => {
     const rows = html.split('<tr').slice(2);
     expect(rows[0]).toMatch(/^ style="font-weight:bold">.*mlp&#60;b&#62;.*★ best/);
     expect(rows[1]).toContain('>0.9100<');
-    expect(html).toContain('best: <b>mlp&#60;b&#62;</b> accuracy=0.9700 (baseline 0.4400) → model <code>penguins:2</code>');
+    expect(html).toContain(
+      'best: <b>mlp&#60;b&#62;</b> accuracy=0.9700 (baseline 0.4400) → model <code>penguins:2</code>',
+    );
   });
 
   it('shows a running trial with its progress and no summary yet', () => {
@@ -64,7 +74,9 @@ describe('curvesBundle', () => {
     const spec = b[VEGA_LITE] as { data: { values: unknown[] }; facet: unknown; spec: { mark: { type: string } } };
     expect(spec.data.values).toHaveLength(3 + 4);
     expect(spec.data.values[0]).toEqual({ trial: '#0 mlp', epoch: 1, metric: 'loss', value: 1 });
-    expect(spec.facet).toEqual({ column: { field: 'metric', type: 'nominal', title: null, sort: ['accuracy', 'loss'] } });
+    expect(spec.facet).toEqual({
+      column: { field: 'metric', type: 'nominal', title: null, sort: ['accuracy', 'loss'] },
+    });
     expect(spec.spec.mark.type).toBe('line');
     expect(JSON.parse(JSON.stringify(b))).toEqual(b);
   });
