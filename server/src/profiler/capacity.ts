@@ -102,7 +102,7 @@ export function tierVerdict(t: TierProfile, qos: QosAsk, o: CapacityOptions = {}
     const m = misses(closest, qos)[0]!;
     return rejected(
       name,
-      `${m.label} at ${at(closest)} is ${fmtMs(m.value)} > ${fmtMs(m.budget)} budget (the closest of ${measured.length} points)`,
+      `${m.label} at ${at(closest)} is ${fmtMs(m.value)} > ${fmtMs(m.budget)} budget (the closest of ${measured.length} point${measured.length === 1 ? '' : 's'})`,
     );
   }
   const best = [...qualifying].sort((a, b) => b.throughput - a.throughput || a.p99Ms - b.p99Ms)[0]!;
