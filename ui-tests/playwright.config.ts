@@ -18,6 +18,8 @@ export default {
   workers: 1,
   retries: 0,
   timeout: 300_000,
+  // A hung run still ends, with a report.
+  globalTimeout: 1_500_000,
   expect: { timeout: 30_000 },
   reporter: [['list'], ['json', { outputFile: process.env.STRATUM_UI_REPORT || 'test-results/report.json' }]],
   use: {

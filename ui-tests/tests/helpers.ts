@@ -131,11 +131,18 @@ export function startControlPlane(port: number): Promise<void> {
   writeFileSync(join(HOME, 'ui-test-server.pid'), String(child.pid));
   return new Promise((resolve, reject) => {
     let out = '';
+    const timer = setTimeout(() => reject(new Error(`control plane not ready after 60 s: ${out}`)), 60_000);
     child.stdout!.on('data', (b: Buffer) => {
       out += b.toString();
-      if (out.includes('control plane on')) resolve();
+      if (out.includes('control plane on')) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
-    child.on('exit', (code) => reject(new Error(`control plane exited with ${code}: ${out}`)));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`control plane exited with ${code}: ${out}`));
+    });
   });
 }
 
