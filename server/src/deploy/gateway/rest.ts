@@ -5,8 +5,7 @@
  * bad input included, goes back as it came. The gateway's own errors are `{"error": "..."}`.
  */
 import type { ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
-import type { Agent } from 'node:http';
-import type { ServerResponse } from 'node:http';
+import type { Agent, ServerResponse } from 'node:http';
 
 import { HTTP_STATUS, ServingError } from '../../serving/types';
 import type { Dispatcher } from './dispatch';
@@ -173,7 +172,12 @@ export function gatewayRestHandler(o: GatewayRestOptions): FallbackHandler {
   }
 
   function failure(e: unknown, req: Request): Forwarded {
-    if (e instanceof ServingError) return json(HTTP_STATUS[e.code], { error: e.message });
+    if (e instanceof ServingError) {
+      // An HTTP/1.1 body left unread would be taken for the next request: close the connection.
+      const close: Record<string, string> =
+        e.code === 'too_large' && req.httpVersionMajor === 1 ? { connection: 'close' } : {};
+      return json(HTTP_STATUS[e.code], { error: e.message }, close);
+    }
     o.onError(e, req.url ?? '');
     return json(502, { error: `the gateway could not reach a replica: ${e instanceof Error ? e.message : String(e)}` });
   }
