@@ -1,7 +1,7 @@
 /** Unit and integration tests; the UI tests (Galata) live in ui-tests/ with their own runner. */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/server/src', '<rootDir>/kernel/src'],
+  roots: ['<rootDir>/server/src', '<rootDir>/kernel/src', '<rootDir>/extension/src'],
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': [
