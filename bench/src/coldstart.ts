@@ -12,7 +12,7 @@
  *
  *   node bench/dist/coldstart.js [--quick] [--runs N]
  */
-import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { create } from '@bufbuild/protobuf';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { DeploymentService, RoutingTableSchema, type RoutingTable } from '@stratum/proto';
 import { createDualServer, type DualHandler } from '@stratum/server/dist/api/listener';
@@ -20,6 +20,7 @@ import { startGateway, type Gateway } from '@stratum/server/dist/deploy/gateway'
 import { WarmPool } from '@stratum/server/dist/deploy/warm-pool';
 import { silentLogger } from '@stratum/server/dist/util/log';
 import { spawn } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,8 +34,6 @@ const DEPLOYMENT = 'bench';
 const TARGET_MS = 250;
 const ENV = { ...process.env, STRATUM_LOG_LEVEL: 'warn' };
 
-type RouteInit = NonNullable<MessageInitShape<typeof RoutingTableSchema>['routes']>[number];
-
 interface Started {
   readonly url: string;
   stop(): Promise<unknown>;
@@ -42,14 +41,10 @@ interface Started {
 
 /** A model: x [batch, width] · W [width, width], written to a temporary file. */
 function modelFile(width: number): { path: string; mib: number } {
-  const info = (name: string): onnx.IValueInfoProto => ({
+  const dims = [{ dimParam: 'batch' }, { dimValue: width }];
+  const info = (name: string) => ({
     name,
-    type: {
-      tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
-        shape: { dim: [{ dimParam: 'batch' }, { dimValue: width }] },
-      },
-    },
+    type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims } } },
   });
   const weights = Buffer.alloc(width * width * 4);
   for (let i = 0; i < width * width; i++) weights.writeFloatLE(((i * 7919) % 1000) / 1000 - 0.5, i * 4);
@@ -74,7 +69,7 @@ class StandInControlPlane {
   url = '';
   onBuffered: (() => void) | null = null;
   private table: RoutingTable = create(RoutingTableSchema, { generation: 0n });
-  private readonly changed = new Set<() => void>();
+  private readonly changed = new EventEmitter();
   private readonly server = createDualServer(
     connectNodeAdapter({
       routes: (router) =>
@@ -98,7 +93,7 @@ class StandInControlPlane {
   }
 
   route(targets: { replicaId: string; url: string }[]): void {
-    const route: RouteInit = {
+    const route = {
       deployment: DEPLOYMENT,
       modelName: 'm',
       modelVersion: 1,
@@ -106,23 +101,14 @@ class StandInControlPlane {
       scaledToZero: targets.length === 0,
     };
     this.table = create(RoutingTableSchema, { generation: this.table.generation + 1n, routes: [route] });
-    for (const wake of [...this.changed]) wake();
+    this.changed.emit('changed');
   }
 
   private async *watch(signal: AbortSignal): AsyncGenerator<RoutingTable> {
-    let sent = -1n;
-    while (!signal.aborted) {
+    for (let sent = -1n; !signal.aborted; ) {
       if (this.table.generation !== sent) yield this.table;
       sent = this.table.generation;
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.changed.delete(done);
-          signal.removeEventListener('abort', done);
-          resolve();
-        };
-        this.changed.add(done);
-        signal.addEventListener('abort', done);
-      });
+      await once(this.changed, 'changed', { signal }).catch(() => undefined);
     }
   }
 
@@ -166,6 +152,21 @@ async function infer(gateway: Gateway, width: number): Promise<number> {
 async function routed(gateway: Gateway, status: number): Promise<void> {
   while ((await fetch(`${gateway.url}/v2/models/${DEPLOYMENT}/ready`)).status !== status)
     await new Promise((r) => setTimeout(r, 5));
+}
+
+/** A mode's medians: the whole, and (scale from zero) its parts, or (already routed) the next request. */
+interface Outcome {
+  readonly model: string;
+  readonly modelMiB: number;
+  readonly mode: string;
+  readonly runs: number;
+  readonly medianMs: number;
+  readonly p90Ms: number;
+  readonly reportMs?: number;
+  readonly replicaMs?: number;
+  readonly routeToAnswerMs?: number;
+  readonly nextMs?: number;
+  readonly samples?: readonly Sample[];
 }
 
 interface Sample {
@@ -218,9 +219,10 @@ async function warmFirst(cp: StandInControlPlane, gateway: Gateway, width: numbe
   return { firstMs, nextMs };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-const p90 = (xs: number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.9) - 1)]!;
+/** Nearest-rank quantile. */
+const quantile = (xs: number[], q: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(xs.length * q) - 1)]!;
+const median = (xs: number[]): number => quantile(xs, 0.5);
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
@@ -232,6 +234,7 @@ async function main(): Promise<void> {
   }));
   const cp = new StandInControlPlane();
   await cp.start();
+  // Reports come only when a request is buffered: the interval is out of the way.
   const gateway = await startGateway({
     controlPlaneUrl: cp.url,
     gatewayId: 'bench',
@@ -240,8 +243,7 @@ async function main(): Promise<void> {
   });
   const pool = new WarmPool({ size: 1, env: ENV });
   await pool.start();
-  const results: Record<string, unknown>[] = [];
-  const rows: (string | number)[][] = [];
+  const results: Outcome[] = [];
   try {
     for (const m of models) {
       const modes: [string, () => Promise<Started>][] = [
@@ -254,65 +256,58 @@ async function main(): Promise<void> {
           while (mode === 'warm pool' && pool.ready < 1) await new Promise((r) => setTimeout(r, 20));
           samples.push(await fromZero(cp, gateway, m.width, start));
         }
-        const pick = (k: keyof Sample) => samples.map((s) => s[k]);
-        const summary = {
-          model: m.label,
-          modelMiB: +m.mib.toFixed(2),
-          mode,
-          runs,
-          medianMs: median(pick('totalMs')),
-          p90Ms: p90(pick('totalMs')),
+        const pick = (k: keyof Sample) => median(samples.map((s) => s[k]));
+        const total = samples.map((s) => s.totalMs);
+        const parts = {
+          reportMs: pick('reportMs'),
+          replicaMs: pick('replicaMs'),
+          routeToAnswerMs: pick('routeToAnswerMs'),
         };
         results.push({
-          ...summary,
-          medianReportMs: median(pick('reportMs')),
-          medianReplicaMs: median(pick('replicaMs')),
-          medianRouteToAnswerMs: median(pick('routeToAnswerMs')),
-          samples,
-        });
-        rows.push([
-          m.label,
+          model: m.label,
+          modelMiB: m.mib,
           mode,
           runs,
-          summary.medianMs.toFixed(0),
-          summary.p90Ms.toFixed(0),
-          median(pick('reportMs')).toFixed(1),
-          median(pick('replicaMs')).toFixed(0),
-          median(pick('routeToAnswerMs')).toFixed(1),
-        ]);
+          medianMs: median(total),
+          p90Ms: quantile(total, 0.9),
+          ...parts,
+          samples,
+        });
       }
       const warm = [];
       for (let i = 0; i < runs; i++) warm.push(await warmFirst(cp, gateway, m.width, m.path));
       const first = warm.map((w) => w.firstMs);
-      const next = warm.map((w) => w.nextMs);
+      const nextMs = median(warm.map((w) => w.nextMs));
       results.push({
         model: m.label,
-        mode: 'warm first request',
+        modelMiB: m.mib,
+        mode: 'already routed (first req)',
         runs,
         medianMs: median(first),
-        p90Ms: p90(first),
-        medianNextMs: median(next),
+        p90Ms: quantile(first, 0.9),
+        nextMs,
       });
-      rows.push([
-        m.label,
-        'already routed (first req)',
-        runs,
-        median(first).toFixed(1),
-        p90(first).toFixed(1),
-        '-',
-        '-',
-        `next ${median(next).toFixed(1)}`,
-      ]);
     }
   } finally {
     await pool.close();
     await gateway.close();
     await cp.close();
   }
+  const ms = (v: number | undefined, digits = 1) => (v === undefined ? '-' : v.toFixed(digits));
   printTable(
     `cold start through the gateway (data plane: buffer → report → replica → route → answer); target < ${TARGET_MS} ms`,
-    ['model', 'mode', 'runs', 'median ms', 'p90 ms', 'report ms', 'replica ms', 'route→answer ms'],
-    rows,
+    ['model', 'MiB', 'mode', 'runs', 'median ms', 'p90 ms', 'report ms', 'replica ms', 'route→answer ms'],
+    results.map((r) => [
+      r.model,
+      r.modelMiB.toFixed(1),
+      r.mode,
+      r.runs,
+      ms(r.medianMs, 0),
+      ms(r.p90Ms, 0),
+      ms(r.reportMs),
+      ms(r.replicaMs, 0),
+      r.nextMs === undefined ? ms(r.routeToAnswerMs) : `next request ${ms(r.nextMs)}`,
+    ]),
   );
   const path = writeResult('coldstart', { targets: { coldStartMs: TARGET_MS }, results });
   console.log(`\nwrote ${path}`);
