@@ -4,7 +4,7 @@
  * bench/profiler-accuracy use it; a model over the tier's memory while loading is stopped and
  * reported (MemoryCapExceeded), never left to exhaust the machine.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -86,27 +86,58 @@ function exitOf(child: ChildProcess): Promise<void> {
   });
 }
 
+export interface LimitedProcess {
+  readonly child: ChildProcess;
+  readonly plan: EmulationPlan;
+  /** Ends the duty cycle and leaves the process running: call before signalling it to stop. */
+  release(): Promise<void>;
+}
+
+/**
+ * Spawns `command args` under a tier's limits: pinned with taskset and duty-cycled per the
+ * emulation plan (the thread count is the caller's flag to pass, e.g. replica-main --threads).
+ */
+export function spawnUnderLimits(
+  limits: TierLimits,
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions,
+  o: { readonly slot?: number; readonly machine?: Machine } = {},
+): LimitedProcess {
+  const plan = emulationPlan(limits, o.machine ?? thisMachine(), o.slot ?? 0);
+  const limited = limitedCommand(plan, command, args);
+  const child = spawn(limited.command, limited.args, options);
+  const duty = child.pid !== undefined && plan.duty < 1 ? DutyCycle.start(child.pid, plan.duty, plan.periodMs) : null;
+  return {
+    child,
+    plan,
+    release: async () => {
+      await duty?.stop();
+    },
+  };
+}
+
 export async function startTierReplica(o: TierReplicaOptions): Promise<TierReplica> {
-  const plan = emulationPlan(o.limits, o.machine ?? thisMachine(), o.slot ?? 0);
   const argv = [
     replicaMainPath(),
     ...['--model', o.modelPath, '--name', o.name, '--version', o.version ?? '1', '--port', '0'],
-    ...['--threads', String(plan.threads), '--max-queue-size', '65536'],
+    ...['--threads', String(o.limits.threads), '--max-queue-size', '65536'],
     ...['--max-batch-size', String(o.batching.maxBatchSize)],
     ...['--max-queue-delay-ms', String(o.batching.maxBatchSize > 1 ? o.batching.maxQueueDelayMs : 0)],
   ];
-  const { command, args } = limitedCommand(plan, process.execPath, argv);
   const started = performance.now();
-  const child = spawn(command, args, {
-    env: { ...process.env, STRATUM_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { child, plan, release } = spawnUnderLimits(
+    o.limits,
+    process.execPath,
+    argv,
+    { env: { ...process.env, STRATUM_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { ...(o.slot !== undefined ? { slot: o.slot } : {}), ...(o.machine ? { machine: o.machine } : {}) },
+  );
   const exited = exitOf(child);
-  const duty = child.pid !== undefined && plan.duty < 1 ? DutyCycle.start(child.pid, plan.duty, plan.periodMs) : null;
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const stop = async (): Promise<void> => {
-    await duty?.stop();
+    await release();
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

@@ -1,0 +1,226 @@
+/**
+ * bench/profiler-accuracy: does the profiler's recommendation hold? The scikit-learn penguins
+ * classifier (server/test-fixtures/make_sklearn_onnx.py) is profiled on cloud, fog and edge;
+ * for a few QoS targets derived from that profile, the recommendation (tier, replicas, batch
+ * size) is then load-tested: that many replicas under the tier's limits, an open loop at the
+ * target rate (requests spread round-robin), and an open loop at the predicted capacity
+ * (replicas × measured throughput per replica). Printed: predicted vs measured p99 at the
+ * target rate, served rate, and capacity. Target: every ratio within ±25%.
+ *
+ *   node bench/dist/profiler-accuracy.js [--quick]
+ */
+import { DEFAULT_TIERS, type Tier } from '@stratum/server/dist/config/tiers';
+import { analyzeCapacity, NO_QOS } from '@stratum/server/dist/profiler/capacity';
+import { sampleRequests } from '@stratum/server/dist/profiler/inputs';
+import { openLoop, type LoadResult, type Task } from '@stratum/server/dist/profiler/loadgen';
+import { profileModel } from '@stratum/server/dist/profiler/profiler';
+import { inferTask } from '@stratum/server/dist/profiler/sweep';
+import { startTierReplica, type TierReplica } from '@stratum/server/dist/profiler/tier-replica';
+import type { ModelProfile, QosAsk, TierVerdict } from '@stratum/server/dist/profiler/types';
+import { readOnnxSignature } from '@stratum/server/dist/onnx/signature';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { printTable, writeResult } from './report';
+
+const REPO = join(__dirname, '..', '..');
+const TARGET = 0.25;
+
+function makeModel(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'stratum-bench-profiler-'));
+  try {
+    execFileSync(
+      join(REPO, '.venv', 'bin', 'python'),
+      [join(REPO, 'server', 'test-fixtures', 'make_sklearn_onnx.py'), dir],
+      {
+        stdio: 'pipe',
+      },
+    );
+  } catch (e) {
+    const detail = (e as { stderr?: Buffer }).stderr?.toString().trim() || (e instanceof Error ? e.message : String(e));
+    throw new Error(`bench/profiler-accuracy makes its model with the project venv (npm run setup): ${detail}`);
+  }
+  return join(dir, 'model.onnx');
+}
+
+interface Scenario {
+  readonly name: string;
+  readonly qos: QosAsk;
+}
+
+/** QoS targets that should land on different tiers and replica counts, sized from the profile. */
+function scenarios(profile: ModelProfile): Scenario[] {
+  const best = (tier: string) => analyzeCapacity(profile, NO_QOS).tiers.find((v) => v.tier === tier && v.ok);
+  const edge = best('edge');
+  const fog = best('fog');
+  const out: Scenario[] = [];
+  if (edge) {
+    const p99 = Math.ceil(edge.p99Ms * 1.5);
+    out.push({
+      name: 'edge, one replica',
+      qos: { ...NO_QOS, p99Ms: p99, rps: Math.round(edge.throughputPerReplica * 0.6) },
+    });
+    out.push({
+      name: 'edge, two replicas',
+      qos: { ...NO_QOS, p99Ms: p99, rps: Math.round(edge.throughputPerReplica * 1.4) },
+    });
+  }
+  if (fog && edge) {
+    const p99 = Math.max(fog.p99Ms * 1.5, 1);
+    out.push({
+      name: 'tight p99: fog',
+      qos: { ...NO_QOS, p99Ms: Number(p99.toFixed(1)), rps: Math.round(fog.throughputPerReplica * 0.6) },
+    });
+  }
+  return out;
+}
+
+async function loadTest(
+  modelPath: string,
+  tier: Tier,
+  v: TierVerdict,
+  bodies: ReturnType<typeof sampleRequests>['bodies'],
+  rates: readonly number[],
+  timing: { durationMs: number; warmupMs: number },
+): Promise<LoadResult[]> {
+  const replicas: TierReplica[] = [];
+  try {
+    for (let slot = 0; slot < v.replicas; slot++) {
+      replicas.push(
+        await startTierReplica({
+          modelPath,
+          name: 'model',
+          limits: { cpus: tier.cpus, threads: tier.threads, memoryMb: tier.memoryMb },
+          batching: { maxBatchSize: v.batchSize, maxQueueDelayMs: v.maxQueueDelayMs },
+          slot,
+        }),
+      );
+    }
+    const results: LoadResult[] = [];
+    for (const rate of rates) {
+      const tasks = replicas.map((r) => inferTask(r.url, 'model', bodies, 16));
+      let i = 0;
+      const task: Task = () => tasks[i++ % tasks.length]!.task();
+      results.push(await openLoop(task, { ratePerSec: rate, maxOutstanding: 4096, ...timing }));
+      for (const t of tasks) t.close();
+    }
+    return results;
+  } finally {
+    await Promise.all(replicas.map((r) => r.stop()));
+  }
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const timing = quick ? { durationMs: 2500, warmupMs: 500 } : { durationMs: 6000, warmupMs: 1000 };
+  const modelPath = makeModel();
+  const started = Date.now();
+  const loadBefore = loadavg()[0]!;
+  const profile = await profileModel({
+    modelPath,
+    model: { name: 'penguins', version: 1 },
+    tiers: DEFAULT_TIERS,
+    ...(quick ? { settings: { batchSizes: [1, 4], concurrency: [1, 4, 8] } } : {}),
+    onEvent: (e) => {
+      if (e.kind === 'tier-start' || e.kind === 'loaded') console.error(e.message);
+    },
+  });
+  console.error(`profile: ${(profile.durationMs / 1000).toFixed(1)} s`);
+  const bodies = sampleRequests(readOnnxSignature(readFileSync(modelPath))).bodies;
+  const rows: Record<string, unknown>[] = [];
+  for (const s of scenarios(profile)) {
+    const report = analyzeCapacity(profile, s.qos);
+    const v = report.best;
+    if (!v) {
+      console.error(`${s.name}: infeasible: ${report.tiers.map((t) => t.reason).join('; ')}`);
+      rows.push({ scenario: s.name, qos: s.qos, feasible: false, reasons: report.tiers.map((t) => t.reason) });
+      continue;
+    }
+    const tier = DEFAULT_TIERS.find((t) => t.name === v.tier)!;
+    const capacity = v.replicas * v.throughputPerReplica;
+    const [atTarget, atCapacity] = await loadTest(
+      modelPath,
+      tier,
+      v,
+      bodies,
+      [s.qos.rps, Math.round(capacity)],
+      timing,
+    );
+    const row = {
+      scenario: s.name,
+      qos: s.qos,
+      feasible: true,
+      recommendation: `${v.tier} × ${v.replicas}, batch ${v.batchSize}`,
+      predictedP99Ms: v.expectedP99Ms,
+      measuredP99Ms: atTarget!.latency.p99Ms,
+      p99Ratio: atTarget!.latency.p99Ms / v.expectedP99Ms,
+      predictedRps: s.qos.rps,
+      measuredRps: atTarget!.throughput,
+      rpsRatio: atTarget!.throughput / s.qos.rps,
+      predictedCapacity: capacity,
+      measuredCapacity: atCapacity!.throughput,
+      capacityRatio: atCapacity!.throughput / capacity,
+      errors: atTarget!.errors + atCapacity!.errors,
+      atTarget,
+      atCapacity,
+    };
+    console.error(
+      `${s.name}: ${row.recommendation}: p99 ${row.measuredP99Ms.toFixed(2)} vs ${row.predictedP99Ms.toFixed(2)} ms, capacity ${row.measuredCapacity.toFixed(0)} vs ${capacity.toFixed(0)} req/s`,
+    );
+    rows.push(row);
+  }
+  const measured = rows.filter((r) => r.feasible) as { [k: string]: number | string }[];
+  const within = (x: number) => Math.abs(x - 1) <= TARGET;
+  printTable(
+    `profiler accuracy: recommendation vs load test (${quick ? 'quick' : 'full'}; open loop ${timing.durationMs / 1000} s per rate)`,
+    [
+      'scenario',
+      'recommended',
+      'p99 pred',
+      'p99 meas',
+      'ratio',
+      'rps pred',
+      'rps meas',
+      'ratio',
+      'cap pred',
+      'cap meas',
+      'ratio',
+    ],
+    measured.map((r) => [
+      r.scenario!,
+      r.recommendation!,
+      (r.predictedP99Ms as number).toFixed(2),
+      (r.measuredP99Ms as number).toFixed(2),
+      (r.p99Ratio as number).toFixed(2),
+      String(r.predictedRps),
+      (r.measuredRps as number).toFixed(0),
+      (r.rpsRatio as number).toFixed(2),
+      (r.predictedCapacity as number).toFixed(0),
+      (r.measuredCapacity as number).toFixed(0),
+      (r.capacityRatio as number).toFixed(2),
+    ]),
+  );
+  const ratios = measured.flatMap((r) => [r.p99Ratio as number, r.rpsRatio as number, r.capacityRatio as number]);
+  const met = ratios.filter(within).length;
+  const load = { before: loadBefore, after: loadavg()[0]! };
+  console.log(
+    `\n${met} of ${ratios.length} ratios within ±${TARGET * 100}% (target: all); profile took ${(profile.durationMs / 1000).toFixed(1)} s, bench ${((Date.now() - started) / 1000).toFixed(0)} s; 1-minute load average ${load.before.toFixed(1)} → ${load.after.toFixed(1)} (other processes on these cores skew every number)`,
+  );
+  const path = writeResult(quick ? 'profiler-accuracy-quick' : 'profiler-accuracy', {
+    model: 'scikit-learn penguins (StandardScaler + LogisticRegression), FP32 [-1,4]',
+    target: { ratioWithin: TARGET },
+    timing,
+    profileSeconds: profile.durationMs / 1000,
+    loadAverage: load,
+    scenarios: rows,
+    profile,
+  });
+  console.log(`wrote ${path}`);
+}
+
+void main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
