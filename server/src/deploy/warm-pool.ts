@@ -19,6 +19,8 @@ export interface WarmPoolOptions {
   /** Default: warm-replica-main.js beside this file. */
   readonly script?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** After an acquire, how long the new replica has the CPU to itself before the pool refills. Default 1 s. */
+  readonly refillDelayMs?: number;
   /** How long a process may take to print a line it owes (waiting, ready). Default 60 s. */
   readonly lineTimeoutMs?: number;
 }
@@ -144,7 +146,7 @@ export class WarmPool {
 
   /**
    * A replica with these replica-main arguments, from a waiting process when there is one (else
-   * a fresh one, as slow as a cold start); the pool refills once the replica is ready.
+   * a fresh one, as slow as a cold start); the pool refills refillDelayMs after the replica is ready.
    */
   async acquire(args: readonly string[]): Promise<PooledReplica> {
     if (this.closed) throw new Error('the warm pool is closed');
@@ -161,8 +163,9 @@ export class WarmPool {
       await owned.stop();
       throw e;
     } finally {
-      // Refill once this replica is up: a process starting now would take CPU from its load.
-      this.refill();
+      // Refill a little after this replica is up: a process starting now would take CPU from its
+      // load and from the buffered requests it is about to answer.
+      setTimeout(() => this.refill(), this.o.refillDelayMs ?? 1000).unref();
     }
   }
 

@@ -8,7 +8,7 @@ const modelPath = tinyModelFile();
 /** The built process (jest runs the sources, whose folder has no .js). */
 const script = join(__dirname, '..', '..', '..', 'dist', 'deploy', 'warm-replica-main.js');
 const env = { ...process.env, STRATUM_LOG_LEVEL: 'warn' };
-const options = (size: number): WarmPoolOptions => ({ size, env, script });
+const options = (size: number): WarmPoolOptions => ({ size, env, script, refillDelayMs: 50 });
 const args = (name = 'tiny') => ['--model', modelPath, '--name', name, '--version', '2'];
 const alive = (pid: number): boolean => {
   try {
