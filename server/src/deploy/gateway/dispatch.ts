@@ -149,6 +149,8 @@ export class Dispatcher {
       };
       const { now } = this.hooks;
       if (!(await this.table.waitFor(fresh, deadline, now))) {
+        if (this.table.isClosed)
+          throw new ServingError('unavailable', 'the gateway is shutting down; retry on another gateway');
         const why =
           attempts > 0 ? `; last failure: ${lastReason}` : ' (it is scaling from zero, or its replicas are down)';
         throw new ServingError(

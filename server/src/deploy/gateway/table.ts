@@ -35,10 +35,15 @@ export class RouteTable {
   private routes = new Map<string, LiveRoute>();
   private gen: bigint | null = null;
   private readonly waiters = new Set<() => void>();
+  private closed = false;
 
   /** Whether any snapshot has arrived: before that the gateway cannot tell a deployment exists. */
   get received(): boolean {
     return this.gen !== null;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   get generation(): bigint | null {
@@ -106,8 +111,6 @@ export class RouteTable {
       this.waiters.add(check);
     });
   }
-
-  private closed = false;
 
   /** Wakes every waiter with false: the gateway is shutting down. */
   close(): void {

@@ -135,6 +135,10 @@ describe('a deployment scaled to zero', () => {
     const pending = infer(gw.url, 'tiny-edge', [[1, 2, 3, 4]]);
     await cp.report((l) => l.buffered > 0);
     await gw.close();
-    expect((await pending).status).toBe(503);
+    const res = await pending;
+    expect([res.status, res.json()]).toEqual([
+      503,
+      { error: 'the gateway is shutting down; retry on another gateway' },
+    ]);
   });
 });
