@@ -11,7 +11,7 @@ import type { Tier } from '../config/tiers';
 import { readOnnxSignature } from '../onnx/signature';
 import type { Machine } from './emulation';
 import { sampleRequests, type SampleOptions } from './inputs';
-import { inferTask, measurePoint } from './sweep';
+import { inferTask, measurePoint, warmUp } from './sweep';
 import { MemoryCapExceeded, startTierReplica, type TierReplica } from './tier-replica';
 import {
   DEFAULT_SWEEP,
@@ -160,6 +160,8 @@ async function profileTier(tier: Tier, run: TierRun): Promise<TierProfile> {
           `does not fit: needs ${mib(memory.hwmMb)} once loaded, over the tier's ${mib(tier.memoryMb)} memory`,
         );
       }
+      const warm = inferTask(replica.url, 'model', run.bodies, 1);
+      await warmUp(warm.task, Math.max(settings.warmupMs, 100)).finally(warm.close);
       for (const concurrency of settings.concurrency) {
         if (o.signal?.aborted) throw new Error('the profile was cancelled');
         const { task, close } = inferTask(replica.url, 'model', run.bodies, concurrency);

@@ -96,6 +96,17 @@ export async function measurePoint(
   };
 }
 
+/**
+ * A fresh replica's first requests are slow (its JIT, onnxruntime's first runs): send requests
+ * one at a time until `ms` have passed and at least `minRequests` have answered (bounded at 10 × ms).
+ */
+export async function warmUp(task: Task, ms: number, minRequests = 50): Promise<void> {
+  const start = now();
+  for (let n = 0; (now() - start < ms || n < minRequests) && now() - start < 10 * ms; n++) {
+    await task().catch(() => undefined);
+  }
+}
+
 /** POSTs the bodies in turn to /v2/models/{name}/infer over `sockets` keep-alive connections; non-200 rejects. */
 export function inferTask(
   url: string,
