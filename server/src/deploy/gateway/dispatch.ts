@@ -112,7 +112,7 @@ export class Dispatcher {
         }
         tried.add(target.key);
         target.ejectedUntil = now() + this.o.ejectMs;
-        lastReason = `replica ${target.key} at ${target.url}: ${result.reason}`;
+        lastReason = `replica ${target.replicaId} at ${target.url}: ${result.reason}`;
         if (attempts >= this.o.maxAttempts) throw this.exhausted(deployment, attempts, lastReason);
         this.stats.retry(deployment);
       }

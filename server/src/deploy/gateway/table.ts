@@ -7,6 +7,8 @@
 import type { TargetView } from './router';
 
 export interface Target extends TargetView {
+  /** `key` is the replica id and URL together: a replica restarted elsewhere is another target. */
+  readonly replicaId: string;
   outstanding: number;
   ejectedUntil: number;
 }
@@ -67,16 +69,15 @@ export class RouteTable {
   apply(snapshot: TableSnapshot): void {
     const next = new Map<string, LiveRoute>();
     for (const r of snapshot.routes) {
-      const before = new Map((this.routes.get(r.deployment)?.targets ?? []).map((t) => [`${t.key} ${t.url}`, t]));
+      const before = new Map((this.routes.get(r.deployment)?.targets ?? []).map((t) => [t.key, t]));
       const seen = new Set<string>();
       const targets: Target[] = [];
       for (const t of r.targets) {
-        const id = `${t.replicaId} ${t.url}`;
-        if (seen.has(id)) continue;
-        seen.add(id);
-        targets.push(
-          before.get(id) ?? { key: t.replicaId, url: t.url.replace(/\/+$/, ''), outstanding: 0, ejectedUntil: 0 },
-        );
+        const url = t.url.replace(/\/+$/, '');
+        const key = `${t.replicaId} ${url}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        targets.push(before.get(key) ?? { key, replicaId: t.replicaId, url, outstanding: 0, ejectedUntil: 0 });
       }
       next.set(r.deployment, {
         deployment: r.deployment,
