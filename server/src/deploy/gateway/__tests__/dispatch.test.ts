@@ -1,0 +1,82 @@
+import { ServingError } from '../../../serving/types';
+import { DEFAULT_DISPATCH, Dispatcher, type Attempt } from '../dispatch';
+import { GatewayStats } from '../stats';
+import { RouteTable, type Target } from '../table';
+
+function setup(targets: number, o: Partial<typeof DEFAULT_DISPATCH> = {}) {
+  const table = new RouteTable();
+  table.apply({
+    generation: 1n,
+    routes: [
+      {
+        deployment: 'd',
+        modelName: 'm',
+        modelVersion: 1,
+        scaledToZero: false,
+        targets: Array.from({ length: targets }, (_, i) => ({ replicaId: `r${i}`, url: `http://h:${i}` })),
+      },
+    ],
+  });
+  const now = () => Date.now();
+  const stats = new GatewayStats(now, () => new Map());
+  const buffered: string[] = [];
+  const dispatcher = new Dispatcher(
+    table,
+    stats,
+    { ...DEFAULT_DISPATCH, bufferTimeoutMs: 20, ...o },
+    { onBuffered: (d) => buffered.push(d), now, random: () => 0 },
+  );
+  return { table, stats, dispatcher, buffered };
+}
+
+describe('Dispatcher', () => {
+  it('tries each replica at most once and gives up after maxAttempts, naming the last failure', async () => {
+    const { dispatcher, stats, table } = setup(4);
+    const seen: string[] = [];
+    const refuse = async (t: Target): Promise<Attempt<string>> => {
+      seen.push(t.replicaId);
+      return { kind: 'retry', reason: 'connect ECONNREFUSED' };
+    };
+    await expect(dispatcher.dispatch('d', refuse)).rejects.toThrow(
+      new ServingError(
+        'unavailable',
+        'deployment "d": no replica answered after 3 attempts; last: replica r2 at http://h:2: connect ECONNREFUSED',
+      ),
+    );
+    expect(seen).toEqual(['r0', 'r1', 'r2']);
+    expect(table.get('d')!.targets.map((t) => t.outstanding)).toEqual([0, 0, 0, 0]);
+    expect(stats.snapshot(['d'])[0]).toMatchObject({ requests: 1, failures: 1, retries: 2 });
+  });
+
+  it('answers from the next replica after one that cannot, counting the retry', async () => {
+    const { dispatcher, stats } = setup(2);
+    let calls = 0;
+    const flaky = async (t: Target): Promise<Attempt<string>> =>
+      calls++ === 0 ? { kind: 'retry', reason: 'answered 503' } : { kind: 'answer', value: t.replicaId, failed: false };
+    await expect(dispatcher.dispatch('d', flaky)).resolves.toEqual({ value: 'r1', coldStart: false });
+    expect(stats.snapshot(['d'])[0]).toMatchObject({ requests: 1, failures: 0, retries: 1 });
+  });
+
+  it('sends a request to the least loaded replica, and releases its count when the attempt throws', async () => {
+    const { dispatcher, table } = setup(3);
+    const [a, b, c] = table.get('d')!.targets;
+    a!.outstanding = 2;
+    c!.outstanding = 1;
+    const boom = async (t: Target): Promise<Attempt<string>> => {
+      expect(t).toBe(b);
+      expect(t.outstanding).toBe(1);
+      throw new Error('boom');
+    };
+    await expect(dispatcher.dispatch('d', boom)).rejects.toThrow('boom');
+    expect([a, b, c].map((t) => t!.outstanding)).toEqual([2, 0, 1]);
+  });
+
+  it('buffers when every replica was tried, asks for one once, and fails at the buffer deadline', async () => {
+    const { dispatcher, buffered } = setup(1, { maxAttempts: 5 });
+    const refuse = async (): Promise<Attempt<string>> => ({ kind: 'retry', reason: 'answered 503: draining' });
+    await expect(dispatcher.dispatch('d', refuse)).rejects.toThrow(
+      'deployment "d" has no ready replica after 20 ms; last failure: replica r0 at http://h:0: answered 503: draining; retry later',
+    );
+    expect(buffered).toEqual(['d']);
+  });
+});
