@@ -26,6 +26,7 @@ export {
 } from './autoscaler';
 export {
   renderIac,
+  replicaArgs,
   renderKubernetes,
   renderLocalPlan,
   KUBERNETES_FILE,

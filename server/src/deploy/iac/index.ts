@@ -6,6 +6,7 @@ import { renderLocalPlan } from './local';
 export {
   dnsLabel,
   labelValue,
+  replicaArgs,
   DEFAULT_MAX_BATCH_SIZE,
   REPLICA_PORT,
   type RenderablePlan,
