@@ -151,7 +151,7 @@ async function profileTier(tier: Tier, run: TierRun): Promise<TierProfile> {
         run.emit({
           kind: 'loaded',
           tier: tier.name,
-          message: `${tier.name}: loaded in ${loadMs.toFixed(0)} ms, ${memory ? mib(memory.hwmMb) : 'memory not measured'} resident`,
+          message: `${tier.name}: loaded in ${loadMs.toFixed(0)} ms, ${memory ? `${mib(memory.hwmMb)} resident` : 'memory not measured (no /proc)'}`,
         });
       }
       if (memory && memory.hwmMb > tier.memoryMb) {
