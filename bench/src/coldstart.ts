@@ -117,7 +117,16 @@ class StandInControlPlane {
   }
 }
 
-const replicaArgs = (model: string) => ['--model', model, '--name', 'm', '--version', '1', '--max-queue-delay-ms', '0'];
+const replicaArgs = (model: string) => [
+  '--model',
+  model,
+  '--name',
+  DEPLOYMENT,
+  '--version',
+  '1',
+  '--max-queue-delay-ms',
+  '0',
+];
 
 function spawnReplica(model: string): Promise<Started> {
   const child = spawn(process.execPath, [REPLICA_MAIN, ...replicaArgs(model)], {

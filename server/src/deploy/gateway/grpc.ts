@@ -1,7 +1,7 @@
 /**
  * The gateway's gRPC front end: `inference.GRPCInferenceService`, so tritonclient and grpcio
  * clients use the gateway as they would a replica. ModelInfer and ModelMetadata go to a replica
- * (model name rewritten, request otherwise unchanged); UNAVAILABLE and broken connections are
+ * (unchanged: replicas serve under the deployment's name); UNAVAILABLE and broken connections are
  * retried on another replica, any other replica error reaches the client as it was raised.
  */
 import { Code, ConnectError, createClient, type Client, type ServiceImpl } from '@connectrpc/connect';
@@ -12,7 +12,7 @@ import { toConnectError } from '../../serving/grpc';
 import type { Attempt, Dispatcher } from './dispatch';
 import { isConnectionFailure } from './router';
 import type { GatewayStats } from './stats';
-import type { LiveRoute, RouteTable } from './table';
+import type { RouteTable } from './table';
 
 type InferenceClient = Client<typeof inference.GRPCInferenceService>;
 
@@ -71,33 +71,24 @@ export interface GatewayGrpcOptions {
   readonly serverMetadata: () => { name: string; version: string; extensions: string[] };
 }
 
-const versionOf = (asked: string, route: LiveRoute): string =>
-  asked || (route.modelVersion > 0 ? String(route.modelVersion) : '');
-
 export function gatewayGrpcRoutes(o: GatewayGrpcOptions): ServiceImpl<typeof inference.GRPCInferenceService> {
   const { table, dispatcher, clients } = o;
 
   /** Sends `call` to a replica of `deployment` through the dispatcher; answers or raises as the replica did. */
-  async function viaReplica<T>(
-    deployment: string,
-    call: (client: InferenceClient, route: LiveRoute) => Promise<T>,
-  ): Promise<T> {
+  async function viaReplica<T>(deployment: string, call: (client: InferenceClient) => Promise<T>): Promise<T> {
     const started = performance.now();
     let code = 'OK';
     let coldStart = false;
     try {
-      const done = await dispatcher.dispatch<Outcome<T>>(
-        deployment,
-        async (target, route): Promise<Attempt<Outcome<T>>> => {
-          try {
-            return { kind: 'answer', value: { ok: await call(clients.get(target.url), route) }, failed: false };
-          } catch (e) {
-            const error = ConnectError.from(e);
-            if (RETRY.has(error.code) || isConnectionFailure(e)) return { kind: 'retry', reason: error.message };
-            return { kind: 'answer', value: { error }, failed: SERVER_FAULTS.has(error.code) };
-          }
-        },
-      );
+      const done = await dispatcher.dispatch<Outcome<T>>(deployment, async (target): Promise<Attempt<Outcome<T>>> => {
+        try {
+          return { kind: 'answer', value: { ok: await call(clients.get(target.url)) }, failed: false };
+        } catch (e) {
+          const error = ConnectError.from(e);
+          if (RETRY.has(error.code) || isConnectionFailure(e)) return { kind: 'retry', reason: error.message };
+          return { kind: 'answer', value: { error }, failed: SERVER_FAULTS.has(error.code) };
+        }
+      });
       coldStart = done.coldStart;
       if ('error' in done.value) throw done.value.error;
       return done.value.ok;
@@ -116,13 +107,7 @@ export function gatewayGrpcRoutes(o: GatewayGrpcOptions): ServiceImpl<typeof inf
     serverReady: () => ({ ready: table.received }),
     serverMetadata: () => o.serverMetadata(),
     modelReady: (req) => ({ ready: (table.get(req.name)?.targets.length ?? 0) > 0 }),
-    modelMetadata: (req) =>
-      viaReplica(req.name, (client, route) =>
-        client.modelMetadata({ name: route.modelName, version: versionOf(req.version, route) }),
-      ),
-    modelInfer: (req) =>
-      viaReplica(req.modelName, (client, route) =>
-        client.modelInfer({ ...req, modelName: route.modelName, modelVersion: versionOf(req.modelVersion, route) }),
-      ),
+    modelMetadata: (req) => viaReplica(req.name, (client) => client.modelMetadata(req)),
+    modelInfer: (req) => viaReplica(req.modelName, (client) => client.modelInfer(req)),
   };
 }

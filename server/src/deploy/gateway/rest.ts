@@ -1,8 +1,8 @@
 /**
  * The gateway's REST front end: the Open Inference Protocol routes of every deployment it
- * routes, health, and /metrics. Inference and metadata are forwarded to a replica with the
- * deployment's name rewritten to the model's name and version; the replica's answer, a 400 for
- * bad input included, goes back as it came. The gateway's own errors are `{"error": "..."}`.
+ * routes, health, and /metrics. Inference and metadata are forwarded to a replica as they came
+ * (path, query, headers, body: a replica serves under its deployment's name); the replica's
+ * answer, a 400 for bad input included, goes back as it came. The gateway's own errors are `{"error": "..."}`.
  */
 import type { ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
 import type { Agent, ServerResponse } from 'node:http';
@@ -12,7 +12,7 @@ import type { Dispatcher } from './dispatch';
 import { forward, passHeaders, type Forwarded } from './forward';
 import { isConnectionFailure, isRetriableStatus } from './router';
 import type { GatewayStats } from './stats';
-import type { LiveRoute, RouteTable } from './table';
+import type { RouteTable } from './table';
 
 type FallbackHandler = NonNullable<ConnectNodeAdapterOptions['fallback']>;
 type Request = Parameters<FallbackHandler>[0];
@@ -76,31 +76,19 @@ function readBody(req: Request, limit: number): Promise<Buffer> {
   });
 }
 
-/** The replica's path for a deployment's route: the model's own name and version. */
-export function replicaPath(route: LiveRoute, version: string | undefined, action: string | undefined): string {
-  const v = version ?? (route.modelVersion > 0 ? String(route.modelVersion) : undefined);
-  const versioned = v === undefined ? '' : `/versions/${encodeURIComponent(v)}`;
-  return `/v2/models/${encodeURIComponent(route.modelName)}${versioned}${action ? `/${action}` : ''}`;
-}
-
 export function gatewayRestHandler(o: GatewayRestOptions): FallbackHandler {
   const { table, dispatcher } = o;
 
-  async function viaReplica(
-    req: Request,
-    deployment: string,
-    version: string | undefined,
-    action: 'infer' | 'predict' | undefined,
-  ) {
+  /** `url`: the path and query as the client sent them, which the replica serves as they are. */
+  async function viaReplica(req: Request, url: string, deployment: string, action: 'infer' | 'predict' | undefined) {
     const method = action ? 'POST' : 'GET';
     const body = action ? await readBody(req, o.maxBodyBytes) : undefined;
     const headers = passHeaders(req.headers);
-    return dispatcher.dispatch<Forwarded>(deployment, async (target, route) => {
+    return dispatcher.dispatch<Forwarded>(deployment, async (target) => {
       try {
-        const path = replicaPath(route, version, action);
         const res = await forward(o.agent, target.url, {
           method,
-          path,
+          path: url,
           headers,
           maxResponseBytes: o.maxResponseBytes,
           ...(body ? { body } : {}),
@@ -115,16 +103,12 @@ export function gatewayRestHandler(o: GatewayRestOptions): FallbackHandler {
     });
   }
 
-  type Parsed = { deployment: string; version: string | undefined; action: 'ready' | 'infer' | 'predict' | undefined };
+  type Parsed = { deployment: string; action: 'ready' | 'infer' | 'predict' | undefined };
 
   function parse(path: string): Parsed | null {
     const m = MODEL_ROUTE.exec(path);
     if (!m) return null;
-    return {
-      deployment: decode(m[1]!),
-      version: m[2] === undefined ? undefined : decode(m[2]),
-      action: m[3] as Parsed['action'],
-    };
+    return { deployment: decode(m[1]!), action: m[3] as Parsed['action'] };
   }
 
   const notAllowed = (method: string, path: string, want: 'GET' | 'POST'): Forwarded | null =>
@@ -167,7 +151,7 @@ export function gatewayRestHandler(o: GatewayRestOptions): FallbackHandler {
       const reason = r.scaledToZero ? 'scaled to zero; the first request starts a replica' : 'no ready replica';
       return { reply: json(400, { name, ready: false, reason }), coldStart: false };
     }
-    const { value, coldStart } = await viaReplica(req, p.deployment, p.version, p.action);
+    const { value, coldStart } = await viaReplica(req, req.url ?? path, p.deployment, p.action);
     return { reply: value, coldStart };
   }
 

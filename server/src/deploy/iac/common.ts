@@ -68,8 +68,9 @@ export const targetConcurrencyOf = (plan: RenderablePlan): number =>
 export const modelRef = (plan: RenderablePlan): string => `${plan.modelName}:${plan.modelVersion}`;
 
 /**
- * `stratum replica` arguments. The replica serves the model under its registry name and version,
- * and the gateway rewrites `/v2/models/{deployment}` to `/v2/models/{model}/versions/{version}`.
+ * `stratum replica` arguments. The replica serves under the deployment's name (and the model's
+ * version), so the gateway forwards `/v2/models/{deployment}/...` and gRPC calls unchanged and
+ * answers name the deployment the client called.
  */
 export function replicaArgs(plan: RenderablePlan, o: { host: string; port: number }): string[] {
   const b = batchingOf(plan);
@@ -77,7 +78,7 @@ export function replicaArgs(plan: RenderablePlan, o: { host: string; port: numbe
     '--model',
     modelRef(plan),
     '--name',
-    plan.modelName,
+    plan.name,
     '--version',
     String(plan.modelVersion),
     '--host',

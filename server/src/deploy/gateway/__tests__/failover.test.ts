@@ -17,7 +17,8 @@ import {
 } from './harness';
 
 const modelPath = tinyModelFile();
-const replica = () => startReplica({ modelPath, name: 'tiny', version: '1', log: silentLogger() });
+/** A replica serves under its deployment's name. */
+const replica = (name = 'tiny-edge') => startReplica({ modelPath, name, version: '1', log: silentLogger() });
 const open: { close(): Promise<void> }[] = [];
 
 async function gateway(cp: FakeControlPlane, o: Partial<GatewayOptions> = {}): Promise<Gateway> {
@@ -140,8 +141,8 @@ describe('a replica that goes away', () => {
 describe('the control plane going away', () => {
   it('the gateway keeps serving the last routing table, then takes the new one when it returns', async () => {
     const cp = await controlPlane();
-    const a = await replica();
-    open.push(a);
+    const [a, two] = await Promise.all([replica(), replica('tiny-two')]);
+    open.push(a, two);
     cp.setRoutes([route('tiny-edge', [{ replicaId: 'r-a', url: a.url }])]);
     const gw = await gateway(cp);
     await waitUntil(async () => (await http(`${gw.url}/v2/models/tiny-edge/ready`)).status === 200);
@@ -158,7 +159,7 @@ describe('the control plane going away', () => {
 
     cp.setRoutes([
       route('tiny-edge', [{ replicaId: 'r-a', url: a.url }]),
-      route('tiny-two', [{ replicaId: 'r-a', url: a.url }]),
+      route('tiny-two', [{ replicaId: 'r-two', url: two.url }]),
     ]);
     await cp.start();
     await waitUntil(

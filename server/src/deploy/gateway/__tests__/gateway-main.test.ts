@@ -60,7 +60,12 @@ describe('the gateway process', () => {
   it('prints exactly one ready line, serves the routed deployments, and exits 0 on SIGTERM', async () => {
     const cp = new FakeControlPlane();
     await cp.start();
-    const replica = await startReplica({ modelPath: tinyModelFile(), name: 'tiny', version: '1', log: silentLogger() });
+    const replica = await startReplica({
+      modelPath: tinyModelFile(),
+      name: 'tiny-edge',
+      version: '1',
+      log: silentLogger(),
+    });
     cp.setRoutes([route('tiny-edge', [{ replicaId: 'r-1', url: replica.url }])]);
     const { STRATUM_TOKEN: _, ...env } = process.env;
     const child = spawn(process.execPath, [GATEWAY_MAIN, '--control-plane', cp.url, '--port', '0'], {

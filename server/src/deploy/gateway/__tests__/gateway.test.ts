@@ -28,7 +28,7 @@ beforeAll(async () => {
   await cp.start();
   const modelPath = tinyModelFile();
   [a, b] = await Promise.all(
-    ['a', 'b'].map(() => startReplica({ modelPath, name: 'tiny', version: '1', log: silentLogger() })),
+    ['a', 'b'].map(() => startReplica({ modelPath, name: 'tiny-edge', version: '1', log: silentLogger() })),
   );
   cp.setRoutes([
     route('tiny-edge', [
@@ -60,12 +60,22 @@ const closeTo = (actual: number[], expected: number[]) =>
   actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
 
 describe('REST', () => {
-  it('answers a deployment’s inference from a replica, the model name rewritten', async () => {
+  it('answers a deployment’s inference from a replica serving under the deployment’s name', async () => {
     const res = await infer(gw.url, 'tiny-edge', [[1, 2, 3, 4]]);
     expect(res.status).toBe(200);
     const body = res.json<{ model_name: string; model_version: string; outputs: { name: string; data: number[] }[] }>();
-    expect([body.model_name, body.model_version, body.outputs[0]!.name]).toEqual(['tiny', '1', 'y']);
+    expect([body.model_name, body.model_version, body.outputs[0]!.name]).toEqual(['tiny-edge', '1', 'y']);
     closeTo(body.outputs[0]!.data, tinyAnswer([1, 2, 3, 4]));
+  });
+
+  it('forwards the path as it came: a version the replica serves answers, another is the replica’s 404', async () => {
+    const body = JSON.stringify(inferBody([[1, 2, 3, 4]]));
+    expect((await http(`${gw.url}/v2/models/tiny-edge/versions/1/infer?trace=1`, { body })).status).toBe(200);
+    const other = await http(`${gw.url}/v2/models/tiny-edge/versions/2/infer`, { body });
+    expect([other.status, other.json()]).toEqual([
+      404,
+      { error: 'model "tiny-edge" version "2" is not served here; this replica serves "tiny-edge" version "1"' },
+    ]);
   });
 
   it('spreads concurrent requests over the replicas', async () => {
@@ -107,7 +117,7 @@ describe('REST', () => {
   it('passes a replica’s 400 for bad input through as it is, and never retries it', async () => {
     const bad = { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }] };
     const before = await Promise.all([a, b].map((r) => replicaCount(r.url, 400)));
-    const direct = await http(`${a.url}/v2/models/tiny/versions/1/infer`, { body: JSON.stringify(bad) });
+    const direct = await http(`${a.url}/v2/models/tiny-edge/infer`, { body: JSON.stringify(bad) });
     const via = await http(`${gw.url}/v2/models/tiny-edge/infer`, { body: JSON.stringify(bad) });
     expect(via.status).toBe(400);
     expect(via.text).toBe(direct.text);
@@ -122,7 +132,7 @@ describe('REST', () => {
   it('answers metadata from a replica and readiness from the routing table', async () => {
     const meta = (await http(`${gw.url}/v2/models/tiny-edge`)).json();
     expect(meta).toMatchObject({
-      name: 'tiny',
+      name: 'tiny-edge',
       versions: ['1'],
       inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 4] }],
     });
@@ -152,14 +162,14 @@ describe('REST', () => {
 });
 
 describe('gRPC', () => {
-  it('forwards ModelInfer with the model name rewritten, and answers health from the table', async () => {
+  it('forwards ModelInfer as it came, and answers health from the table', async () => {
     const client = grpc(gw.url);
     const res = await client.modelInfer({
       modelName: 'tiny-edge',
       id: 'q1',
       inputs: [{ name: 'x', datatype: 'FP32', shape: [1n, 4n], contents: { fp32Contents: [1, 2, 3, 4] } }],
     });
-    expect([res.modelName, res.id, res.outputs[0]!.name]).toEqual(['tiny', 'q1', 'y']);
+    expect([res.modelName, res.id, res.outputs[0]!.name]).toEqual(['tiny-edge', 'q1', 'y']);
     const raw = res.rawOutputContents[0]!;
     closeTo(
       Array.from(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength))),
@@ -212,7 +222,7 @@ describe('metrics', () => {
   it('sends the request body it was given, byte for byte', async () => {
     const body = JSON.stringify(inferBody([[0.5, 0.25, 0, 1]]), null, 3);
     const [direct, via] = await Promise.all([
-      http(`${a.url}/v2/models/tiny/versions/1/infer`, { body }),
+      http(`${a.url}/v2/models/tiny-edge/infer`, { body }),
       http(`${gw.url}/v2/models/tiny-edge/infer`, { body }),
     ]);
     expect(via.text).toBe(direct.text);

@@ -220,7 +220,7 @@ export async function replicaCount(url: string, status = 200): Promise<number> {
   const text = (await http(`${url}/metrics`)).text;
   return sample(text, 'stratum_replica_requests_total', {
     protocol: 'rest',
-    route: '/v2/models/{name}/versions/{version}/infer',
+    route: '/v2/models/{name}/infer',
     status: String(status),
   });
 }

@@ -11,7 +11,7 @@ let replica: Replica;
 const gateways: Gateway[] = [];
 
 beforeAll(async () => {
-  replica = await startReplica({ modelPath, name: 'tiny', version: '1', log: silentLogger() });
+  replica = await startReplica({ modelPath, name: 'tiny-edge', version: '1', log: silentLogger() });
 });
 
 beforeEach(async () => {
@@ -77,7 +77,7 @@ describe('a deployment scaled to zero', () => {
     await cp.report((l) => l.buffered === 10);
     scaleUp();
     expect((await Promise.all(rest)).map((r) => r.status)).toEqual(Array(6).fill(200));
-    expect((await Promise.all(rpc)).map((r) => r.modelName)).toEqual(Array(4).fill('tiny'));
+    expect((await Promise.all(rpc)).map((r) => r.modelName)).toEqual(Array(4).fill('tiny-edge'));
     await waitUntil(
       () => cp.reports.flatMap((r) => r.loads.flatMap((l) => l.coldStartMs)).length === 10,
       20_000,

@@ -49,22 +49,28 @@ describe('renderKubernetes', () => {
     expect(pod.tolerations.map((t: Obj) => t.value)).toEqual(['edge', 'fog', 'cloud']);
   });
 
-  it('runs `stratum replica` with the plan’s model, batching and port, and arguments replica-main accepts', () => {
-    const c = byKind(docs(renderKubernetes(plan({ maxQueueDelayMs: 2.6 })))).Deployment.spec.template.spec
-      .containers[0];
+  it('runs `stratum replica` with the plan’s model under the deployment’s name, batching and port, as replica-main takes them', () => {
+    const c = byKind(docs(renderKubernetes(plan({ name: 'penguins-edge', maxQueueDelayMs: 2.6 })))).Deployment.spec
+      .template.spec.containers[0];
     expect(c.command).toEqual(['stratum', 'replica']);
     expect(c.args).toEqual(
-      ['--model', 'penguins:3', '--name', 'penguins', '--version', '3', '--host', '0.0.0.0', '--port', '8080'].concat([
-        '--max-batch-size',
-        '16',
-        '--max-queue-delay-ms',
+      [
+        '--model',
+        'penguins:3',
+        '--name',
+        'penguins-edge',
+        '--version',
         '3',
-      ]),
+        '--host',
+        '0.0.0.0',
+        '--port',
+        '8080',
+      ].concat(['--max-batch-size', '16', '--max-queue-delay-ms', '3']),
     );
     expect(c.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
     const parsed = parseReplicaArgs(c.args);
     expect(parsed).toMatchObject({
-      name: 'penguins',
+      name: 'penguins-edge',
       version: '3',
       host: '0.0.0.0',
       port: 8080,
