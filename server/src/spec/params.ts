@@ -43,7 +43,8 @@ export function checkCandidate(ctx: CheckContext, i: number): void {
     if (source.full) return;
     const path: Path = [...base, 'params', name];
     const schema = info ? paramSchema(info, name) : undefined;
-    if (info && !schema && !(extraOk && referenced.has(name)) && !explained(name)) {
+    const passed = extraOk && (info?.passThrough === true || referenced.has(name));
+    if (info && !schema && !passed && !explained(name)) {
       const known = Object.keys(info.params.properties);
       const extra =
         info.params.additionalProperties === true ? ` (a layer may use an extra parameter as "$${name}")` : '';

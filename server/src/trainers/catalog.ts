@@ -17,6 +17,8 @@ export interface TrainerInfo {
   readonly layers: boolean;
   /** Whether the trainer reports per-epoch metrics (and so can be early-stopped). */
   readonly epochs: boolean;
+  /** Whether parameters beyond `params` are accepted and handed to the trainer as they are (external). */
+  readonly passThrough?: boolean;
 }
 
 const S = { additionalProperties: false } as const;
@@ -116,6 +118,28 @@ export const TRAINERS: readonly TrainerInfo[] = [
         failAttempts: Type.Integer({ minimum: 0, maximum: 100, default: 0, description: 'Fail the first N attempts.' }),
       },
       S,
+    ),
+  },
+  {
+    name: 'external',
+    tasks: ['classification', 'regression'],
+    description:
+      'Runs a command the operator allowed (params.command names it) under the external-trainer contract: ' +
+      'a job JSON in, metric lines out, model.onnx written. Other params are passed to the command.',
+    layers: false,
+    epochs: true,
+    passThrough: true,
+    params: Type.Object(
+      {
+        command: Type.String({
+          pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$',
+          description:
+            'Name of an allowed command (--allow-trainer NAME=COMMAND or trainers.json), never a command line.',
+        }),
+        dataFormat: Type.Union([Type.Literal('csv'), Type.Literal('json')], { default: 'csv' }),
+        timeoutS: Type.Integer({ minimum: 1, maximum: 604800, default: 3600 }),
+      },
+      { additionalProperties: true },
     ),
   },
 ];

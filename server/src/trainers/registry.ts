@@ -4,6 +4,7 @@
  */
 import { TrainerError } from './errors';
 import { decisionTreeTrainer } from './tree';
+import { externalTrainer } from './external';
 import { linearRegressionTrainer } from './linear';
 import { logisticRegressionTrainer } from './logistic';
 import { randomForestTrainer } from './forest';
@@ -28,6 +29,7 @@ export function builtinTrainers(): TrainerPlugin[] {
     logisticRegressionTrainer,
     linearRegressionTrainer,
     syntheticTrainer,
+    externalTrainer,
   ];
 }
 

@@ -32,6 +32,12 @@ export interface TrainInput {
    * synthetic trainer fails while `attempt <= failAttempts` (its first failAttempts attempts).
    */
   readonly attempt?: number;
+  /**
+   * This fold's held-out rows, for trainers that report validation metrics while they train
+   * (the external trainer hands them to its command); never to fit on. Absent when the model
+   * is trained on every row (after k-fold).
+   */
+  readonly heldOut?: { readonly x: readonly Float64Array[]; readonly y: Float64Array };
 }
 
 export interface TrainedModel {
@@ -46,6 +52,12 @@ export interface TrainedModel {
   toJSON(): unknown;
   /** Free native memory (tfjs tensors). */
   dispose?(): void;
+  /**
+   * Set by trainers whose model arrives as an ONNX file (external): the runner scores and ships
+   * these bytes instead of calling predict and exportOnnx; `metrics` are the trainer's own final
+   * metrics, kept where Stratum computed none of the same name.
+   */
+  readonly onnx?: { readonly bytes: Uint8Array; readonly metrics: Readonly<Record<string, number>> };
 }
 
 export interface TrainerPlugin {

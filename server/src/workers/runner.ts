@@ -11,6 +11,7 @@ import { parseSpec, type LoadedSpec } from '../spec';
 import type { PipelineSpec } from '../spec/schema';
 import { prepareFolds, type Dataset, type Preprocessor } from '../data/prepare';
 import { exportOnnx, ONNX_FORMAT } from '../onnx/export';
+import { scoreWith, shipOnnx } from '../onnx/stamp';
 import { inferFormat, loadFrame } from '../data/load';
 import type { DataFormat, Frame } from '../data/types';
 import { baselineMetrics, evaluate } from '../trainers/metrics';
@@ -70,13 +71,14 @@ export async function runTrial(input: TrialInput, deps: RunnerDeps, hooks: Trial
   let step = 0;
   let stopped = '';
 
-  const train = async (data: Dataset, classes: readonly string[] | undefined): Promise<TrainedModel> =>
+  const train = async (data: Dataset, pre: Preprocessor, heldOut?: Dataset): Promise<TrainedModel> =>
     plugin.train({
       task: spec.task,
       x: data.x,
       y: data.y,
-      featureNames: [],
-      classes,
+      featureNames: pre.featureNames,
+      classes: pre.classes,
+      ...(heldOut ? { heldOut } : {}),
       params: input.params,
       layers: candidate?.layers,
       seed: input.seed,
@@ -94,29 +96,34 @@ export async function runTrial(input: TrialInput, deps: RunnerDeps, hooks: Trial
   let model: TrainedModel | undefined;
   let preprocessor: Preprocessor | undefined;
   for (const fold of prepared.folds) {
-    const m = await train(fold.train, fold.preprocessor.classes);
+    const m = await train(fold.train, fold.preprocessor, fold.test);
     const classes = fold.preprocessor.classes?.length ?? 0;
-    const metrics = evaluate(spec.task, fold.test.y, m.predict(fold.test.x), m.predictProba?.(fold.test.x), classes);
+    // A model that arrives as ONNX (external trainer) is scored by onnxruntime, as it will be served.
+    const scored = m.onnx
+      ? await scoreWith(m.onnx.bytes, fold.preprocessor, fold.test.x)
+      : { predictions: m.predict(fold.test.x), probabilities: m.predictProba?.(fold.test.x) };
+    const metrics = evaluate(spec.task, fold.test.y, scored.predictions, scored.probabilities, classes);
     const baseline = baselineMetrics(spec.task, fold.train.y, fold.test.y, classes);
-    foldMetrics.push({ ...metrics, ...prefixed(baseline) });
+    foldMetrics.push({ ...m.onnx?.metrics, ...metrics, ...prefixed(baseline) });
     if (k === 1) {
       model = m;
       preprocessor = fold.preprocessor;
     } else m.dispose?.();
   }
   if (!model) {
-    model = await train(prepared.full.data, prepared.full.preprocessor.classes);
+    model = await train(prepared.full.data, prepared.full.preprocessor);
     preprocessor = prepared.full.preprocessor;
   }
   let artifact: Uint8Array;
   try {
-    artifact = exportOnnx(model, preprocessor!, {
-      metadata: {
-        'stratum.candidate': input.candidate,
-        'stratum.params': JSON.stringify(input.params),
-        'stratum.backend': model.backend,
-      },
-    });
+    const metadata = {
+      'stratum.candidate': input.candidate,
+      'stratum.params': JSON.stringify(input.params),
+      'stratum.backend': model.backend,
+    };
+    artifact = model.onnx
+      ? shipOnnx(model.onnx.bytes, preprocessor!, model.trainer, metadata)
+      : exportOnnx(model, preprocessor!, { metadata });
   } finally {
     model.dispose?.();
   }

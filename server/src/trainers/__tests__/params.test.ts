@@ -53,7 +53,7 @@ describe('createTrainerRegistry', () => {
     expect(registry.has('nope')).toBe(false);
     const err = catchError(() => registry.get('nope'));
     expect(err).toMatchObject({ code: 'UNKNOWN_TRAINER' });
-    expect(err.message).toContain('known: decision-tree, linear-regression,');
+    expect(err.message).toContain('known: decision-tree, external, linear-regression,');
   });
 
   it('takes injected plugins and refuses duplicate names', () => {
