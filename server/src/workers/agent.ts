@@ -15,6 +15,7 @@ import { createStratumClient, type StratumClient } from '../client';
 import type { ResourceAmounts } from '../store/workers';
 import type { Logger } from '../util/log';
 import { TrialAbortedError, type TrialExecutor } from './executor';
+import { GpuSlots } from './gpus';
 import { ReplicaHost } from './replica-host';
 
 export interface AgentOptions {
@@ -30,6 +31,8 @@ export interface AgentOptions {
   readonly cacheDir: string;
   readonly log: Logger;
   readonly leaseWaitMs?: number;
+  /** Device ids of the GPUs offered, one per `resources.gpus` (default "0".."n-1"). */
+  readonly gpuIds?: readonly string[];
 }
 
 interface Running {
@@ -51,8 +54,10 @@ export class WorkerAgent {
   private readonly replicas: ReplicaHost;
   private wakeHeartbeat: (() => void) | undefined;
   private heartbeatDue = false;
+  private readonly gpus: GpuSlots;
 
   constructor(private readonly o: AgentOptions) {
+    this.gpus = new GpuSlots(o.gpuIds ?? Array.from({ length: o.resources.gpus }, (_, i) => String(i)));
     this.client = createStratumClient({ url: o.url, token: o.joinToken });
     mkdirSync(o.cacheDir, { recursive: true, mode: 0o700 });
     this.replicas = new ReplicaHost({
@@ -187,7 +192,10 @@ export class WorkerAgent {
     this.running.set(a.trialId, state);
     const base = { workerId: this.workerId, trialId: a.trialId, leaseId: a.leaseId };
     this.o.log.info({ trialId: a.trialId, candidate: a.candidate, attempt: a.attempt }, 'trial started');
+    // The scheduler placed the trial on free GPU slots; these are the devices it gets.
+    const gpus = this.gpus.acquire(a.resources?.gpus ?? 0);
     try {
+      if (!gpus) throw new Error(`the trial asks for ${a.resources?.gpus} GPU(s); ${this.gpus.available} free here`);
       const dataPaths: Record<string, string> = {};
       const data: Record<string, string> = {};
       for (const d of a.data) {
@@ -218,6 +226,7 @@ export class WorkerAgent {
           shouldStop: () => state.stop,
         },
         state.abort.signal,
+        { env: this.gpus.envFor(gpus) },
       );
       await this.complete({
         ...base,
@@ -238,6 +247,7 @@ export class WorkerAgent {
         await this.complete({ ...base, ok: false, error: message });
       }
     } finally {
+      if (gpus) this.gpus.release(gpus);
       this.running.delete(a.trialId);
     }
   }

@@ -24,8 +24,18 @@ export interface ExecutorHooks {
 
 export type ExecutorInput = Omit<TrialInput, 'readArtifact'> & { readonly dataPaths: Readonly<Record<string, string>> };
 
+/** Where a trial runs: the environment its executor process needs (CUDA_VISIBLE_DEVICES for its GPUs). */
+export interface TrialPlacement {
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 export interface TrialExecutor {
-  run(input: ExecutorInput, hooks: ExecutorHooks, signal: AbortSignal): Promise<TrialOutput>;
+  run(
+    input: ExecutorInput,
+    hooks: ExecutorHooks,
+    signal: AbortSignal,
+    placement?: TrialPlacement,
+  ): Promise<TrialOutput>;
   close(): Promise<void>;
 }
 
@@ -72,24 +82,49 @@ export type FromChild =
   | { type: 'done'; output: TrialOutput }
   | { type: 'error'; message: string };
 
+/** Kills an executor with whatever it started (an external trainer's command): its process group. */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
 export class ProcessExecutor implements TrialExecutor {
-  private readonly idle: ChildProcess[] = [];
+  /** Idle children by the environment they were started with: a GPU trial needs its own. */
+  private readonly idle = new Map<string, ChildProcess[]>();
   private readonly busy = new Set<ChildProcess>();
+  private readonly envKey = new WeakMap<ChildProcess, string>();
 
   constructor(
     private readonly options: { readonly maxIdle: number; readonly env?: NodeJS.ProcessEnv } = { maxIdle: 2 },
   ) {}
 
-  private spawn(): ChildProcess {
-    return fork(join(__dirname, 'executor-main.js'), [], {
+  private spawn(env: Readonly<Record<string, string>> | undefined, key: string): ChildProcess {
+    const child = fork(join(__dirname, 'executor-main.js'), [], {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, ...this.options.env },
+      env: { ...process.env, ...this.options.env, ...env },
+      // Its own process group, so killing it also stops the commands it started.
+      detached: true,
     });
+    this.envKey.set(child, key);
+    return child;
   }
 
-  run(input: ExecutorInput, hooks: ExecutorHooks, signal: AbortSignal): Promise<TrialOutput> {
-    const child = this.idle.pop() ?? this.spawn();
+  private idleCount(): number {
+    return [...this.idle.values()].reduce((n, list) => n + list.length, 0);
+  }
+
+  run(
+    input: ExecutorInput,
+    hooks: ExecutorHooks,
+    signal: AbortSignal,
+    placement?: TrialPlacement,
+  ): Promise<TrialOutput> {
+    const key = JSON.stringify(Object.entries(placement?.env ?? {}).sort());
+    const child = this.idle.get(key)?.pop() ?? this.spawn(placement?.env, key);
     this.busy.add(child);
     return new Promise<TrialOutput>((resolve, reject) => {
       let settled = false;
@@ -119,7 +154,7 @@ export class ProcessExecutor implements TrialExecutor {
         finish(new Error(`executor process exited (${sig ?? `code ${code}`}) during the trial`));
       };
       const onAbort = (): void => {
-        child.kill('SIGKILL');
+        killGroup(child);
         finish(new TrialAbortedError(String(signal.reason ?? 'aborted')));
       };
       child.on('message', onMessage);
@@ -131,13 +166,15 @@ export class ProcessExecutor implements TrialExecutor {
   }
 
   private release(child: ChildProcess): void {
-    if (child.exitCode === null && this.idle.length < this.options.maxIdle) this.idle.push(child);
-    else child.kill();
+    const key = this.envKey.get(child) ?? '[]';
+    if (child.exitCode === null && this.idleCount() < this.options.maxIdle) {
+      this.idle.set(key, [...(this.idle.get(key) ?? []), child]);
+    } else child.kill();
   }
 
   async close(): Promise<void> {
-    for (const c of [...this.idle, ...this.busy]) c.kill('SIGKILL');
-    this.idle.length = 0;
+    for (const c of [...[...this.idle.values()].flat(), ...this.busy]) killGroup(c);
+    this.idle.clear();
     this.busy.clear();
   }
 }
