@@ -8,6 +8,8 @@ export interface FlagSpec {
   readonly type: FlagType;
   readonly description: string;
   readonly value?: string;
+  /** A 'string' flag that may be given more than once; its value is then the list of them. */
+  readonly repeatable?: boolean;
 }
 
 export interface CommandSpec {
@@ -145,7 +147,7 @@ export function parseCommand(argv: readonly string[], commands: readonly Command
         name,
       );
     }
-    if (key in flags) throw new UsageError(`--${key} given twice`, name);
+    if (key in flags && !fs.repeatable) throw new UsageError(`--${key} given twice`, name);
     let raw: string | undefined = eq === -1 ? undefined : tok.slice(eq + 1);
     if (raw === undefined) {
       if (fs.type === 'boolean') {
@@ -155,7 +157,7 @@ export function parseCommand(argv: readonly string[], commands: readonly Command
       raw = rest[++i];
       if (raw === undefined) throw new UsageError(`--${key} needs a value (${fs.value ?? fs.type})`, name);
     }
-    flags[key] = convert(name, key, fs, raw);
+    flags[key] = fs.repeatable ? [...((flags[key] as string[] | undefined) ?? []), raw] : convert(name, key, fs, raw);
   }
   const required = spec.args.filter((a) => a.required);
   if (args.length < required.length) {

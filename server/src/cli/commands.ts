@@ -14,6 +14,14 @@ const CONNECT: Record<string, FlagSpec> = {
   },
 };
 const JSON_FLAG: Record<string, FlagSpec> = { json: { type: 'boolean', description: 'print JSON for scripts' } };
+const ALLOW_TRAINER: Record<string, FlagSpec> = {
+  'allow-trainer': {
+    type: 'string',
+    value: 'NAME=COMMAND',
+    repeatable: true,
+    description: 'a command the external trainer may run as NAME (repeatable; also $STRATUM_HOME/trainers.json)',
+  },
+};
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -40,6 +48,45 @@ export const COMMANDS: readonly CommandSpec[] = [
         value: 'MS',
         description: 'idle time before a min-0 deployment scales to zero (default 30000)',
       },
+      ...ALLOW_TRAINER,
+      provisioner: {
+        type: 'string',
+        value: 'local|ray',
+        description: 'where workers come from: local processes (default) or Ray jobs (--ray-address)',
+      },
+      'ray-address': { type: 'string', value: 'URL', description: 'Ray dashboard / job API, e.g. http://HOST:8265' },
+      'ray-max-workers': { type: 'number', value: 'N', description: 'most worker jobs at once (default 4)' },
+      'ray-worker-cpus': { type: 'number', value: 'N', description: 'cpus each Ray worker job asks for (default 1)' },
+      'ray-worker-memory': {
+        type: 'string',
+        value: 'SIZE',
+        description: 'memory each Ray worker job asks for (default 2Gi)',
+      },
+      'ray-worker-gpus': { type: 'number', value: 'N', description: 'GPUs each Ray worker job asks for (default 0)' },
+      'ray-tier': {
+        type: 'string',
+        value: 'T',
+        description: 'tier of the Ray workers; each job asks one unit of the custom resource stratum-tier-T',
+      },
+      'ray-idle-timeout': {
+        type: 'number',
+        value: 'MS',
+        description: 'idle time before a Ray worker job is stopped (default 60000)',
+      },
+      'ray-join-url': {
+        type: 'string',
+        value: 'URL',
+        description: 'control plane URL as Ray nodes reach it (default: the URL it listens on)',
+      },
+      'ray-worker-command': {
+        type: 'string',
+        value: 'CMD',
+        description: 'how a Ray node starts the stratum CLI (default: this node and this checkout)',
+      },
+      'ray-token-from-node': {
+        type: 'boolean',
+        description: "leave STRATUM_JOIN_TOKEN to the Ray nodes' environment instead of each job's runtime_env",
+      },
     },
   },
   {
@@ -52,10 +99,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       tier: { type: 'string', description: 'tier this worker belongs to (default cloud)' },
       cpus: { type: 'number', value: 'N', description: 'cpus to offer (default: all)' },
       memory: { type: 'string', value: 'SIZE', description: 'memory to offer, e.g. 4Gi (default: 80% of RAM)' },
-      gpus: { type: 'number', value: 'N', description: 'GPUs to offer (default 0)' },
+      gpus: { type: 'number', value: 'N', description: 'GPUs to offer (default: those nvidia-smi shows, else 0)' },
       name: { type: 'string', description: 'worker name (default: host name and pid)' },
       label: { type: 'list', value: 'K=V,...', description: 'labels for placement' },
       'in-process': { type: 'boolean', description: 'run trials in the agent process (no executor children)' },
+      ...ALLOW_TRAINER,
     },
   },
   {

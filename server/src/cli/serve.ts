@@ -9,11 +9,17 @@ import { GATEWAY_NAME } from '../deploy/gateway/gateway';
 import { DEFAULT_PORT, ensureDir, stratumHome } from '../config/home';
 import { parseQuantityMiB } from '../spec';
 import { TRAINERS } from '../trainers/catalog';
-import { createLogger } from '../util/log';
+import { WorkerRepo } from '../store/workers';
+import { ALLOWED_TRAINERS_ENV, resolveAllowed, type AllowedTrainers } from '../trainers/external-allow';
+import { createLogger, type Logger } from '../util/log';
 import { WorkerAgent } from '../workers/agent';
 import { InProcessExecutor, ProcessExecutor } from '../workers/executor';
+import { describeGpus, detectGpus, workerGpus } from '../workers/gpus';
 import { LocalProvisioner } from '../workers/local-provisioner';
-import { UsageError, type FlagValue } from './args';
+import { RayProvisioner } from '../workers/ray-provisioner';
+import { RayJobsClient } from '../workers/ray/jobs-client';
+import { DEFAULT_SCALING } from '../workers/ray/scaling';
+import { tokenize, UsageError, type FlagValue } from './args';
 
 type Flags = Readonly<Record<string, FlagValue>>;
 
@@ -47,10 +53,30 @@ function nonNegativeInt(flag: string, v: FlagValue | undefined, fallback: number
   return n;
 }
 
+/** The external trainer's allow-list from trainers.json, the environment and --allow-trainer. */
+function allowList(home: string, flags: Flags): AllowedTrainers {
+  try {
+    return resolveAllowed(home, (flags['allow-trainer'] as string[] | undefined) ?? []);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** Trainer names a worker offers: `external` only where some command is allowed. */
+function offeredTrainers(allowed: AllowedTrainers): string[] {
+  return TRAINERS.map((t) => t.name).filter((n) => n !== 'external' || Object.keys(allowed).length > 0);
+}
+
 export async function serve(flags: Flags): Promise<void> {
   const home = ensureDir(flags.home ? String(flags.home) : stratumHome());
   const log = createLogger('stratum-control-plane');
-  const workers = nonNegativeInt('workers', flags.workers, 2);
+  const kind = String(flags.provisioner ?? 'local');
+  if (kind !== 'local' && kind !== 'ray') throw new UsageError(`--provisioner expects local or ray, got "${kind}"`);
+  if (kind === 'ray' && !flags['ray-address']) throw new UsageError('--provisioner ray needs --ray-address URL');
+  const allowed = allowList(home, flags);
+  // Local workers (and, through their job environment, Ray workers) inherit the allow-list.
+  if (Object.keys(allowed).length > 0) process.env[ALLOWED_TRAINERS_ENV] = JSON.stringify(allowed);
+  const workers = nonNegativeInt('workers', flags.workers, kind === 'ray' ? 0 : 2);
   const workerCpus = Number(flags['worker-cpus'] ?? 1);
   if (!(workerCpus > 0))
     throw new UsageError(`--worker-cpus expects a number > 0, got ${String(flags['worker-cpus'])}`);
@@ -100,13 +126,17 @@ export async function serve(flags: Flags): Promise<void> {
     ? gatewayUrl
     : await provisioner.startGateway(gatewayPort || (await freePort()));
   cp.setEndpoint(gateway);
+  const ray = kind === 'ray' ? await rayProvisioner(flags, cp, allowed, log) : undefined;
   writeFileSync(join(home, 'server.json'), JSON.stringify({ url: cp.url, gateway, pid: process.pid }) + '\n', {
     mode: 0o600,
   });
   process.stdout.write(
-    `stratum control plane on ${cp.url} with ${workers} local worker(s); endpoints on ${gateway}; state in ${home}\n`,
+    `stratum control plane on ${cp.url} with ${workers} local worker(s)` +
+      (ray ? ` and up to ${flags['ray-max-workers'] ?? DEFAULT_SCALING.maxWorkers} Ray worker job(s)` : '') +
+      `; endpoints on ${gateway}; state in ${home}\n`,
   );
   onShutdown(async () => {
+    await ray?.stopAll();
     await provisioner.stopAll();
     await cp.close();
   });
@@ -120,7 +150,16 @@ export async function worker(flags: Flags): Promise<void> {
   const cpusOffered = flags.cpus !== undefined ? Number(flags.cpus) : cpus().length;
   if (!(cpusOffered > 0)) throw new UsageError(`--cpus expects a number > 0, got ${String(flags.cpus)}`);
   const memoryMb = quantity('memory', flags.memory, Math.floor((totalmem() / 2 ** 20) * 0.8));
-  const gpus = nonNegativeInt('gpus', flags.gpus, 0);
+  const allowed = allowList(home, flags);
+  // Executor processes (where the external trainer runs) read the allow-list from here.
+  process.env[ALLOWED_TRAINERS_ENV] = JSON.stringify(allowed);
+  const detected = detectGpus();
+  let gpus: ReturnType<typeof workerGpus>;
+  try {
+    gpus = workerGpus(flags.gpus !== undefined ? nonNegativeInt('gpus', flags.gpus, 0) : undefined, detected);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const name = flags.name ? String(flags.name) : `${hostname()}-${process.pid}`;
   const labels: Record<string, string> = {};
   for (const kv of (flags.label as string[] | undefined) ?? []) {
@@ -134,15 +173,73 @@ export async function worker(flags: Flags): Promise<void> {
     joinToken,
     name,
     tier: flags.tier ? String(flags.tier) : 'cloud',
-    resources: { cpus: cpusOffered, memoryMb, gpus },
+    resources: { cpus: cpusOffered, memoryMb, gpus: gpus.ids.length },
+    gpuIds: gpus.ids,
     labels,
-    trainers: TRAINERS.map((t) => t.name),
+    versions: {
+      executionProviders: gpus.executionProviders.join(','),
+      ...(detected.length > 0 ? { gpus: describeGpus(detected) } : {}),
+    },
+    trainers: offeredTrainers(allowed),
     executor: flags['in-process'] ? new InProcessExecutor() : new ProcessExecutor({ maxIdle: Math.ceil(cpusOffered) }),
     cacheDir: join(home, 'worker-cache', name.replace(/[^A-Za-z0-9._-]/g, '_')),
     log,
   });
   await agent.start();
   onShutdown(() => agent.stop());
+}
+
+async function rayProvisioner(
+  flags: Flags,
+  cp: Awaited<ReturnType<typeof startControlPlane>>,
+  allowed: AllowedTrainers,
+  log: Logger,
+): Promise<RayProvisioner> {
+  const cpusPerJob = Number(flags['ray-worker-cpus'] ?? 1);
+  if (!(cpusPerJob > 0))
+    throw new UsageError(`--ray-worker-cpus expects a number > 0, got ${String(flags['ray-worker-cpus'])}`);
+  const tier = flags['ray-tier'] ? String(flags['ray-tier']) : flags.tier ? String(flags.tier) : 'cloud';
+  const workerRepo = new WorkerRepo(cp.db);
+  const command = flags['ray-worker-command']
+    ? tokenize(String(flags['ray-worker-command']))
+    : [process.execPath, join(__dirname, 'main.js')];
+  const ray = new RayProvisioner({
+    client: new RayJobsClient({ address: String(flags['ray-address']) }),
+    cluster: {
+      pending: () => cp.scheduler.pendingTrials(),
+      workers: () => {
+        const use = cp.scheduler.usage();
+        return workerRepo.all().map((w) => ({
+          name: w.name,
+          live: cp.scheduler.isLive(w.id),
+          running: use.get(w.id)?.running.length ?? 0,
+        }));
+      },
+    },
+    joinUrl: flags['ray-join-url'] ? String(flags['ray-join-url']) : cp.url.replace('0.0.0.0', hostname()),
+    joinToken: cp.secrets.joinToken,
+    tokenInJob: !flags['ray-token-from-node'],
+    workerCommand: command,
+    shape: {
+      resources: {
+        cpus: cpusPerJob,
+        memoryMb: quantity('ray-worker-memory', flags['ray-worker-memory'], 2048),
+        gpus: nonNegativeInt('ray-worker-gpus', flags['ray-worker-gpus'], 0),
+      },
+      tier,
+      trainers: offeredTrainers(allowed),
+    },
+    ...(flags['ray-tier'] ? { tierResource: `stratum-tier-${tier}` } : {}),
+    ...(Object.keys(allowed).length > 0 ? { env: { [ALLOWED_TRAINERS_ENV]: JSON.stringify(allowed) } } : {}),
+    scaling: {
+      ...DEFAULT_SCALING,
+      maxWorkers: nonNegativeInt('ray-max-workers', flags['ray-max-workers'], DEFAULT_SCALING.maxWorkers),
+      idleMs: nonNegativeInt('ray-idle-timeout', flags['ray-idle-timeout'], DEFAULT_SCALING.idleMs),
+    },
+    log,
+  });
+  await ray.start();
+  return ray;
 }
 
 async function isGateway(url: string): Promise<boolean> {

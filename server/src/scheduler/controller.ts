@@ -27,7 +27,7 @@ import type { ResourceAmounts, WorkerRecord, WorkerRepo } from '../store/workers
 import type { Logger } from '../util/log';
 import type { EventHub } from './events';
 import { shouldStop, type EarlyStoppingPolicy } from './early-stopping';
-import { addResources, NO_RESOURCES, pickTrial, type PlacementWorker } from './placement';
+import { addResources, NO_RESOURCES, pickTrial, type PlacementTrial, type PlacementWorker } from './placement';
 import { splitBaseline } from './baseline';
 import { finalizeRun, type DescribeModel } from './finalize';
 import { EMPTY_INFO } from '../store/model-info';
@@ -378,6 +378,15 @@ export class Scheduler {
       });
     }
     return out;
+  }
+
+  /** Trials waiting for a worker, in queue order, as placement sees them (read-only: the Ray provisioner sizes its workers to it). */
+  pendingTrials(): PlacementTrial[] {
+    return this.d.runs.pendingTrials().map((t) => ({
+      id: t.id,
+      trainer: t.trainer,
+      resources: JSON.parse(t.resources_json) as ResourceAmounts,
+    }));
   }
 
   isLive(workerId: string): boolean {
