@@ -10,6 +10,18 @@ export type { ConnectOptions } from './api/connection';
 export type { Pipeline } from './api/pipelines';
 export type { PredictOptions } from './api/predict';
 export type { CellOutput, DeployOptions, MimeBundle, PredictResponse, ProfileOptions, Row } from './types';
-export type { BestModel, EpochMetrics, GetClusterResponse, Model, Run, Tier, Trial, Worker } from '@stratum/proto';
-export { State } from '@stratum/proto';
+export type {
+  BestModel,
+  Deployment,
+  DeploymentPlan,
+  EpochMetrics,
+  GetClusterResponse,
+  Model,
+  Replica,
+  Run,
+  Tier,
+  Trial,
+  Worker,
+} from '@stratum/proto';
+export { Deployment_State, Replica_State, State } from '@stratum/proto';
 export { createStratumClient as connect, type StratumClient, type ClientOptions } from '@stratum/server/dist/client';

@@ -33,10 +33,18 @@ export interface ProfileOptions {
 }
 
 export interface DeployOptions {
+  /** Tier to serve on (cloud, fog, edge, or one of yours). */
   readonly tier: string;
+  /** Latency budgets, throughput, cost: "p99=20ms,rps=200,cost=0.5" (the CLI's --qos). */
   readonly qos?: string;
+  /** Fewest replicas (0 scales to zero when idle; default 0). */
   readonly minReplicas?: number;
+  /** Most replicas (default 4). */
   readonly maxReplicas?: number;
-  /** Build and check the plan without starting anything. */
-  readonly dryRun?: boolean;
+  /** Deployment name (default: the model name). */
+  readonly name?: string;
+  /** Tiers replicas may move to when the tier has no room. */
+  readonly fallbackTiers?: readonly string[];
+  /** How long `deploy` waits for the first replica (default 120 s). */
+  readonly waitSeconds?: number;
 }

@@ -67,7 +67,12 @@ beforeAll(async () => {
   jupyterPath = installKernelspec();
 });
 
-afterAll(() => stop(control));
+afterAll(async () => {
+  // SIGTERM drains the control plane; should that hang, the test must not hang with it.
+  const stopped = stop(control).then(() => true);
+  const quit = await Promise.race([stopped, new Promise<boolean>((r) => setTimeout(() => r(false), 15000).unref())]);
+  if (!quit) await stop(control, 'SIGKILL');
+});
 
 /** Executes cells in a fresh notebook directory (holding data/penguins.json) and reads the result. */
 async function execute(cells: string[], env: NodeJS.ProcessEnv): Promise<Notebook> {
@@ -119,6 +124,55 @@ it('trains a pipeline from a notebook and hands the run to the next TypeScript c
 
   expect(texts(ts!.outputs).join('')).toBe(`accuracy ${best![1]} penguins\n`);
   expect(texts(api!.outputs).join('')).toBe('penguins:1\n');
+});
+
+it('deploys the trained model from the notebook and predicts through the endpoint, by magic and by code', async () => {
+  const all = JSON.parse(readFileSync(PENGUINS, 'utf8')) as Record<string, unknown>[];
+  const rows = all
+    .filter((r) => r['Beak Length (mm)'] != null && r['Flipper Length (mm)'] != null)
+    .slice(0, 3)
+    .map((r) => ({
+      Island: r.Island,
+      'Beak Length (mm)': r['Beak Length (mm)'],
+      'Beak Depth (mm)': r['Beak Depth (mm)'],
+      'Flipper Length (mm)': r['Flipper Length (mm)'],
+    }));
+  const nb = await execute(
+    [
+      '%stratum deploy penguins --tier cloud --dry-run',
+      '%stratum deploy penguins --tier edge',
+      '%stratum deploy penguins --tier cloud --min 1',
+      '%stratum deployments',
+      `%stratum predict penguins ${JSON.stringify({ rows })}`,
+      'import { stratum, Replica_State } from "@stratum/kernel";\n' +
+        'const [dep] = await stratum.deployments();\n' +
+        'const replica = dep.replicas.find((r) => r.state === Replica_State.READY).url;\n' +
+        `const answer = await stratum.predict(\`\${replica}/v2/models/penguins\`, ${JSON.stringify(rows)});\n` +
+        'console.log(answer.model_name, answer.predictions.join(","));',
+      '%stratum undeploy penguins',
+      '%stratum deployments',
+    ],
+    { STRATUM_SERVER: server, STRATUM_HOME: home },
+  );
+  const [plan, refused, deployed, listed, predicted, code, undeployed, after] = nb.cells.map((c) => c.outputs);
+  expect(texts(plan!)[0]).toMatch(/^plan: penguins:1 as "penguins" on cloud/);
+  expect(texts(plan!)[0]).toMatch(/^ {2}feasible$/m);
+  expect(refused).toEqual([expect.objectContaining({ output_type: 'error', ename: 'DeployRefused' })]);
+  expect(refused![0]!.evalue).toMatch(/^the plan for penguins:1 on edge is not feasible: /);
+  expect(texts(deployed!).at(-1)).toMatch(/^endpoint: http:\/\/127\.0\.0\.1:\d+\/v2\/models\/penguins$/m);
+  expect(texts(listed!)[0]).toMatch(/^penguins +penguins:1 +cloud +ready +1\/1 /m);
+  expect(texts(listed!, 'text/html')[0]).toContain('<table class="stratum-table"');
+  // The same rows through the gateway (magic) and straight to the replica (code) agree.
+  const table = texts(predicted!)[0]!;
+  expect(table.split('\n')[0]).toBe('model penguins:1');
+  const labels = table
+    .split('\n')
+    .slice(3)
+    .map((line) => /(Adelie|Gentoo|Chinstrap)/.exec(line)?.[1]);
+  expect(labels).toHaveLength(3);
+  expect(texts(code!).join('')).toBe(`penguins ${labels.join(',')}\n`);
+  expect(texts(undeployed!)[0]).toBe('undeployed penguins');
+  expect(texts(after!)[0]).toBe('no deployments');
 });
 
 it('names the cell line of a mistake in a pipeline cell', async () => {

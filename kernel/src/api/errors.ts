@@ -4,7 +4,7 @@
  * kernel shows them as Jupyter `error` outputs without a stack trace: they are the user's to fix,
  * not the kernel's.
  */
-import { ValidateSpecResponseSchema } from '@stratum/proto';
+import { ValidateSpecResponseSchema, type ValidateSpecResponse } from '@stratum/proto';
 import { SpecProblems } from '@stratum/server/dist/cli/client-commands';
 import { UsageError } from '@stratum/server/dist/cli/args';
 
@@ -49,16 +49,24 @@ export class SpecLineError extends StratumError {
   }
 }
 
-/** gRPC status codes this module tells apart (the numbers of `Code` in @connectrpc/connect). */
-const Code = { InvalidArgument: 3, DeadlineExceeded: 4, Unavailable: 14 } as const;
+/** gRPC status codes the kernel tells apart (the numbers of `Code` in @connectrpc/connect). */
+export const CODE = {
+  InvalidArgument: 3,
+  DeadlineExceeded: 4,
+  FailedPrecondition: 9,
+  Unimplemented: 12,
+  Unavailable: 14,
+} as const;
 
-interface ConnectErrorLike extends Error {
+/** A ConnectError, recognised by shape (the kernel does not depend on @connectrpc/connect). */
+export interface ConnectErrorLike extends Error {
   readonly code: number;
   readonly rawMessage: string;
-  findDetails(desc: typeof ValidateSpecResponseSchema): { diagnostics: SpecProblems['diagnostics'] }[];
+  /** Details of the type `schema` describes (a generated `...Schema`). */
+  findDetails(schema: unknown): unknown[];
 }
 
-function isConnectError(e: unknown): e is ConnectErrorLike {
+export function isConnectError(e: unknown): e is ConnectErrorLike {
   return e instanceof Error && e.name === 'ConnectError' && typeof (e as Partial<ConnectErrorLike>).code === 'number';
 }
 
@@ -90,12 +98,13 @@ export function explain(e: unknown, url: string, origin?: SpecOrigin): unknown {
   if (e instanceof SpecProblems) return new SpecLineError(e.diagnostics.map((d) => relocate(d, origin)));
   if (!isConnectError(e)) return e;
   const unreachable =
-    e.code === Code.Unavailable ||
-    e.code === Code.DeadlineExceeded ||
+    e.code === CODE.Unavailable ||
+    e.code === CODE.DeadlineExceeded ||
     /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ECONNRESET|ETIMEDOUT|EAI_AGAIN/.test(e.rawMessage);
   if (unreachable) return new UnreachableError(url, e.rawMessage.replace(/^Error: /, ''));
-  if (e.code === Code.InvalidArgument) {
-    const diagnostics = e.findDetails(ValidateSpecResponseSchema).flatMap((d) => d.diagnostics);
+  if (e.code === CODE.InvalidArgument) {
+    const details = e.findDetails(ValidateSpecResponseSchema) as ValidateSpecResponse[];
+    const diagnostics = details.flatMap((d) => d.diagnostics);
     if (diagnostics.length > 0) return new SpecLineError(diagnostics.map((d) => relocate(d, origin)));
   }
   return new StratumError('ControlPlaneError', `${CODE_NAMES[e.code] ?? `code ${e.code}`}: ${e.rawMessage}`);

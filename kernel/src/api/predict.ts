@@ -4,7 +4,7 @@
  * `{model_name, model_version, predictions, probabilities?, labels?}`.
  */
 import type { PredictResponse, Row } from '../types';
-import { NotAvailableError, StratumError } from './errors';
+import { StratumError } from './errors';
 
 export interface PredictOptions {
   /** The model's name, when the URL does not end in /v2/models/NAME. */
@@ -25,7 +25,7 @@ export function predictUrl(target: string, model?: string): string {
     url = new URL('invalid:');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new NotAvailableError(`predicting through a deployment name ("${target}"; give a replica URL, http://...)`);
+    throw new StratumError('UsageError', `"${target}" is not an http(s) URL of a replica or gateway`);
   }
   const m = MODEL_PATH.exec(url.pathname);
   const inUrl = m ? decodeURIComponent(m[1]!) : undefined;

@@ -1,15 +1,18 @@
 /**
  * The notebook API, `import { stratum } from "@stratum/kernel"`, and the one implementation
  * behind the `%stratum` magics: pipelines of the session, training with a live view, runs,
- * models, the cluster and predictions. Results are the wire types of @stratum/proto.
+ * models, the cluster, deployments and predictions. Results are the wire types of
+ * @stratum/proto.
  */
-import type { GetClusterResponse, Model, Run } from '@stratum/proto';
+import type { Deployment, DeploymentPlan, GetClusterResponse, Model, Run } from '@stratum/proto';
 import { uploadData } from '@stratum/server/dist/cli/client-commands';
 
-import { LiveRunView } from '../render/live';
+import { deploymentBundle } from '../render/deployments';
+import { LiveDisplay, LiveRunView } from '../render/live';
 import type { CellOutput, DeployOptions, PredictResponse, ProfileOptions, Row } from '../types';
 import { cellOutput } from './cell';
 import { CALL_TIMEOUT_MS, Connections, type ConnectOptions } from './connection';
+import { deploy, deploymentUrl, getDeployment, listDeployments, planDeployment, undeploy } from './deployments';
 import { NotAvailableError } from './errors';
 import { PipelineStore, type Pipeline } from './pipelines';
 import { predict, type PredictOptions } from './predict';
@@ -123,12 +126,18 @@ export class Stratum {
     return this.connections.resolve(o).call((c) => c.cluster.getCluster({}, unary));
   }
 
-  /** Predictions for rows (`[{...}]` or `{rows: [...]}`) from a serving replica's URL. */
-  predict(
-    url: string,
+  /**
+   * Predictions for rows (`[{...}]` or `{rows: [...]}`) from a replica or gateway URL, or from
+   * the endpoint of a deployment given by name.
+   */
+  async predict(
+    target: string,
     rows: readonly Row[] | { readonly rows: readonly Row[] },
-    o: PredictOptions = {},
+    o: PredictOptions & ConnectOptions = {},
   ): Promise<PredictResponse> {
+    const url = /^https?:\/\//i.test(target)
+      ? target
+      : deploymentUrl(await getDeployment(this.connections.resolve(o), target));
     return predict(url, rows, o);
   }
 
@@ -137,17 +146,37 @@ export class Stratum {
     throw new NotAvailableError('profiling');
   }
 
-  /** Publishes a model as a serving endpoint on a tier. */
-  async deploy(_model: string, _o: DeployOptions = { tier: 'cloud' }): Promise<never> {
-    throw new NotAvailableError('deploying');
+  /** Builds and checks a deployment plan and its infrastructure-as-code; starts nothing. */
+  planDeployment(model: string, o: DeployOptions & ConnectOptions): Promise<DeploymentPlan> {
+    return planDeployment(this.connections.resolve(o), model, o);
   }
 
-  async deployments(): Promise<never> {
-    throw new NotAvailableError('listing deployments');
+  /**
+   * Publishes a model ("name" or "name:version") as an endpoint on a tier once its plan passes
+   * its checks, and waits for the first replica (`waitSeconds`); an interrupt stops the waiting.
+   */
+  async deploy(model: string, o: DeployOptions & ConnectOptions & Pick<WatchOptions, 'output'>): Promise<Deployment> {
+    const stop = new AbortController();
+    this.watches.add(stop);
+    const out = o.output ?? cellOutput();
+    const view = out ? new LiveDisplay(out) : undefined;
+    try {
+      return await deploy(this.connections.resolve(o), model, o, {
+        signal: stop.signal,
+        onUpdate: (d) => view?.draw(deploymentBundle(d)),
+      });
+    } finally {
+      this.watches.delete(stop);
+    }
   }
 
-  async undeploy(_name: string): Promise<never> {
-    throw new NotAvailableError('undeploying');
+  deployments(o: ConnectOptions = {}): Promise<Deployment[]> {
+    return listDeployments(this.connections.resolve(o));
+  }
+
+  /** Removes a deployment and stops its replicas. */
+  undeploy(name: string, o: ConnectOptions = {}): Promise<Deployment> {
+    return undeploy(this.connections.resolve(o), name);
   }
 }
 

@@ -84,36 +84,53 @@ export const MAGICS: readonly CommandSpec[] = [
   },
   {
     name: 'deploy',
-    summary: 'Publish a model as a serving endpoint on a tier.',
-    args: [{ name: 'MODEL', required: true, description: 'model name, optionally NAME:VERSION' }],
+    summary: 'Publish a model as an endpoint on a tier; the plan is checked before anything starts.',
+    args: [{ name: 'MODEL[:VERSION]', required: true, description: 'registered model' }],
     flags: {
       ...CONNECT,
-      tier: { type: 'string', description: 'tier to serve on (cloud, fog, edge)' },
-      qos: { type: 'string', description: 'service level to meet, e.g. p95<50ms' },
-      min: { type: 'number', value: 'N', description: 'minimum replicas (0 scales to zero)' },
-      max: { type: 'number', value: 'N', description: 'maximum replicas' },
-      'dry-run': { type: 'boolean', description: 'build and check the plan without starting anything' },
+      tier: { type: 'string', description: 'tier to run on (cloud, fog, edge, ...)' },
+      qos: { type: 'string', value: 'p99=20ms,rps=200', description: 'latency budgets, throughput, max cost per hour' },
+      min: { type: 'number', value: 'N', description: 'fewest replicas (0 scales to zero when idle; default 0)' },
+      max: { type: 'number', value: 'N', description: 'most replicas (default 4)' },
+      name: { type: 'string', description: 'deployment name (default: the model name)' },
+      fallback: {
+        type: 'list',
+        value: 'TIER,...',
+        description: 'tiers replicas may move to when the tier has no room',
+      },
+      'dry-run': {
+        type: 'boolean',
+        description: 'show the plan, its checks and the infrastructure-as-code; start nothing',
+      },
+      wait: { type: 'number', value: 'S', description: 'seconds to wait for the first replica (default 120)' },
     },
   },
-  { name: 'deployments', summary: 'List deployments and their replicas.', args: [], flags: { ...CONNECT } },
+  { name: 'deployments', summary: 'List deployments with replicas and live load.', args: [], flags: { ...CONNECT } },
   {
     name: 'undeploy',
-    summary: 'Remove a deployment.',
+    summary: 'Remove a deployment and stop its replicas.',
     args: [{ name: 'NAME', required: true, description: 'deployment name' }],
     flags: { ...CONNECT },
   },
   {
     name: 'predict',
-    summary: 'Predict rows with a serving replica: JSON is {"rows":[{...}]} or a list of rows.',
+    summary: 'Predict rows with an endpoint: JSON is {"rows":[{...}]} or a list of rows.',
     args: [
-      { name: 'TARGET', required: true, description: 'replica URL (http://HOST:PORT or .../v2/models/NAME)' },
+      {
+        name: 'TARGET',
+        required: true,
+        description: 'replica or gateway URL (http://HOST:PORT[/v2/models/NAME]), or a deployment name',
+      },
       {
         name: 'JSON',
         required: true,
         description: 'the rows (the rest of the line, or the cell body in %%stratum predict)',
       },
     ],
-    flags: { model: { type: 'string', value: 'NAME', description: 'model name when TARGET does not name it' } },
+    flags: {
+      ...CONNECT,
+      model: { type: 'string', value: 'NAME', description: 'model name when the URL does not name it' },
+    },
   },
   {
     name: 'help',
@@ -135,7 +152,7 @@ export function magic(name: string): CommandSpec | undefined {
 export function magicUsage(name: string): string | undefined {
   const spec = magic(name);
   if (!spec) return undefined;
-  const form = CELL_BODY.has(name) && name === 'pipeline' ? '%%stratum' : '%stratum';
+  const form = name === 'pipeline' ? '%%stratum' : '%stratum';
   return usage(spec, form);
 }
 

@@ -18,6 +18,7 @@ import {
   runBundle,
   runsBundle,
 } from '../render/bundles';
+import { deploymentsBundle, planBundle } from '../render/deployments';
 import type { CellOutput } from '../types';
 import { magicUsage, overview } from './commands';
 import { parseMagicCell, type MagicInvocation } from './parse';
@@ -94,29 +95,53 @@ async function runMagic(inv: MagicInvocation, ctx: MagicContext): Promise<void> 
         tiers: flags.tier as string[] | undefined,
         qos: flags.qos as string | undefined,
       });
-    case 'deploy': {
-      if (!flags.tier) throw new UsageError('deploy needs --tier T (cloud, fog or edge)', 'deploy');
-      return stratum.deploy(args[0]!, {
-        tier: String(flags.tier),
-        qos: flags.qos as string | undefined,
-        minReplicas: flags.min as number | undefined,
-        maxReplicas: flags.max as number | undefined,
-        dryRun: Boolean(flags['dry-run']),
-      });
-    }
+    case 'deploy':
+      return deployMagic(args[0]!, flags, ctx);
     case 'deployments':
-      return stratum.deployments();
-    case 'undeploy':
-      return stratum.undeploy(args[0]!);
+      out.display(deploymentsBundle(await stratum.deployments(conn)));
+      return;
+    case 'undeploy': {
+      const d = await stratum.undeploy(args[0]!, conn);
+      out.display(messageBundle(`undeployed ${d.name}`));
+      return;
+    }
     case 'predict': {
       const rows = parseRowsJson(args[1]!);
       const model = flags.model as string | undefined;
-      out.display(predictionsBundle(rows, await stratum.predict(args[0]!, rows, { model, signal: ctx.signal })));
+      const answer = await stratum.predict(args[0]!, rows, { ...conn, model, signal: ctx.signal });
+      out.display(predictionsBundle(rows, answer));
       return;
     }
     default:
       throw new UsageError(`%stratum ${command} has no implementation in this kernel`);
   }
+}
+
+async function deployMagic(
+  model: string,
+  flags: Readonly<Record<string, FlagValue>>,
+  ctx: MagicContext,
+): Promise<void> {
+  if (!flags.tier) throw new UsageError('deploy needs --tier T (cloud, fog, edge, or a tier of yours)', 'deploy');
+  const o = {
+    ...connect(flags),
+    tier: String(flags.tier),
+    ...(flags.qos !== undefined ? { qos: String(flags.qos) } : {}),
+    ...(flags.min !== undefined ? { minReplicas: count('min', flags.min) } : {}),
+    ...(flags.max !== undefined ? { maxReplicas: count('max', flags.max) } : {}),
+    ...(flags.name !== undefined ? { name: String(flags.name) } : {}),
+    ...(flags.fallback !== undefined ? { fallbackTiers: flags.fallback as string[] } : {}),
+    ...(flags.wait !== undefined ? { waitSeconds: Number(flags.wait) } : {}),
+  };
+  if (flags['dry-run']) ctx.out.display(planBundle(await ctx.stratum.planDeployment(model, o)));
+  else await ctx.stratum.deploy(model, { ...o, output: ctx.out });
+}
+
+function count(flag: string, v: FlagValue): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`--${flag} expects a whole number ≥ 0, got ${String(v)}`, 'deploy');
+  return n;
 }
 
 async function train(target: string, flags: Readonly<Record<string, FlagValue>>, ctx: MagicContext): Promise<void> {

@@ -16,7 +16,7 @@ export interface LiveViewOptions {
 }
 
 /** One display id: shown once, then updated, and only when what it shows changed. */
-class Slot {
+export class LiveDisplay {
   private last?: string;
   readonly id = randomBytes(8).toString('hex');
 
@@ -31,8 +31,8 @@ class Slot {
 }
 
 export class LiveRunView {
-  private readonly board: Slot;
-  private readonly curves: Slot;
+  private readonly board: LiveDisplay;
+  private readonly curves: LiveDisplay;
   private readonly intervalMs: number;
   private readonly now: () => number;
   private lastDraw = Number.NEGATIVE_INFINITY;
@@ -40,8 +40,8 @@ export class LiveRunView {
   private latest?: Run;
 
   constructor(out: CellOutput, o: LiveViewOptions = {}) {
-    this.board = new Slot(out);
-    this.curves = new Slot(out);
+    this.board = new LiveDisplay(out);
+    this.curves = new LiveDisplay(out);
     this.intervalMs = o.intervalMs ?? 250;
     this.now = o.now ?? Date.now;
   }

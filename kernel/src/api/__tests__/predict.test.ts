@@ -66,7 +66,7 @@ describe('predictUrl', () => {
   it('says what is missing', () => {
     expect(() => predictUrl('http://h:9')).toThrow('predict needs the model name');
     expect(() => predictUrl('http://h:9/v2/models/a', 'b')).toThrow('the URL names model "a" but --model says "b"');
-    expect(() => predictUrl('penguins')).toThrow(/not available yet in this control plane/);
+    expect(() => predictUrl('penguins')).toThrow('"penguins" is not an http(s) URL of a replica or gateway');
   });
 });
 

@@ -38,7 +38,7 @@ describe('completeMagic', () => {
 describe('inspectMagic', () => {
   it("returns the usage of the cursor line's command", () => {
     const usage = inspectMagic('%stratum deploy m', 12);
-    expect(usage).toMatch(/^%stratum deploy MODEL\n/);
+    expect(usage).toMatch(/^%stratum deploy MODEL\[:VERSION\]\n/);
     expect(usage).toContain('--tier STRING');
     expect(inspectMagic('%%stratum pipeline p\nkind: Pipeline', 30)).toMatch(/^%%stratum pipeline NAME/);
     expect(inspectMagic('%stratum', 3)).toMatch(/^%stratum magics/);
