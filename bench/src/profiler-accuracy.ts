@@ -14,7 +14,7 @@ import { analyzeCapacity, NO_QOS } from '@stratum/server/dist/profiler/capacity'
 import { sampleRequests } from '@stratum/server/dist/profiler/inputs';
 import { openLoop, type LoadResult, type Task } from '@stratum/server/dist/profiler/loadgen';
 import { profileModel } from '@stratum/server/dist/profiler/profiler';
-import { inferTask } from '@stratum/server/dist/profiler/sweep';
+import { inferTask, warmUp } from '@stratum/server/dist/profiler/sweep';
 import { startTierReplica, type TierReplica } from '@stratum/server/dist/profiler/tier-replica';
 import type { ModelProfile, QosAsk, TierVerdict } from '@stratum/server/dist/profiler/types';
 import { readOnnxSignature } from '@stratum/server/dist/onnx/signature';
@@ -97,6 +97,10 @@ async function loadTest(
           slot,
         }),
       );
+    }
+    for (const r of replicas) {
+      const warm = inferTask(r.url, 'model', bodies, 1);
+      await warmUp(warm.task, 500, 200).finally(warm.close);
     }
     const results: LoadResult[] = [];
     for (const rate of rates) {
