@@ -103,6 +103,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       name: { type: 'string', description: 'worker name (default: host name and pid)' },
       label: { type: 'list', value: 'K=V,...', description: 'labels for placement' },
       'in-process': { type: 'boolean', description: 'run trials in the agent process (no executor children)' },
+      'warm-replicas': {
+        type: 'number',
+        value: 'N',
+        description: 'replica processes kept started for fast cold starts (default 1; 0 off)',
+      },
       ...ALLOW_TRAINER,
     },
   },

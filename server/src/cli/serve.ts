@@ -184,6 +184,7 @@ export async function worker(flags: Flags): Promise<void> {
     executor: flags['in-process'] ? new InProcessExecutor() : new ProcessExecutor({ maxIdle: Math.ceil(cpusOffered) }),
     cacheDir: join(home, 'worker-cache', name.replace(/[^A-Za-z0-9._-]/g, '_')),
     log,
+    warmReplicas: nonNegativeInt('warm-replicas', flags['warm-replicas'], 1),
   });
   await agent.start();
   onShutdown(() => agent.stop());

@@ -30,6 +30,8 @@ export interface PooledReplica {
   readonly pid: number;
   /** SIGTERM (the replica drains), then the exit code. */
   stop(): Promise<number | null>;
+  /** Resolves with the exit code when the process ends, however it ends. */
+  readonly exited: Promise<number | null>;
 }
 
 /** One child process and the lines it prints. */
@@ -87,7 +89,8 @@ class WarmProcess {
   }
 
   send(line: string): void {
-    this.child.stdin!.end(`${line}\n`);
+    // write, not end: stdin stays open for the replica's life and its closing means "owner gone".
+    this.child.stdin!.write(`${line}\n`);
   }
 
   stop(): Promise<number | null> {
@@ -158,7 +161,7 @@ export class WarmPool {
       if (fresh) await owned.line(WAITING, this.timeoutMs);
       owned.send(encodeLoad(args));
       const m = await owned.line(READY_LINE, this.timeoutMs);
-      return { url: m[1]!, pid: owned.child.pid!, stop: () => owned.stop() };
+      return { url: m[1]!, pid: owned.child.pid!, stop: () => owned.stop(), exited: owned.exited };
     } catch (e) {
       await owned.stop();
       throw e;

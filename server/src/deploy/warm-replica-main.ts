@@ -63,6 +63,10 @@ async function main(): Promise<void> {
   const log = createLogger(`stratum-replica ${options.name}:${options.version}`);
   replica = await startReplica({ ...options, log });
   process.stdout.write(`stratum replica ${options.name}:${options.version} ready on ${replica.url}\n`);
+  // The owner keeps stdin open for the replica's life: when it closes (the agent died, even by
+  // kill -9), the replica drains and exits instead of serving on as an orphan.
+  process.stdin.once('end', stop);
+  process.stdin.resume();
 }
 
 if (require.main === module) {

@@ -16,6 +16,7 @@ import type { ResourceAmounts } from '../store/workers';
 import type { Logger } from '../util/log';
 import { TrialAbortedError, type TrialExecutor } from './executor';
 import { GpuSlots } from './gpus';
+import { WarmPool } from '../deploy/warm-pool';
 import { ReplicaHost } from './replica-host';
 
 export interface AgentOptions {
@@ -33,6 +34,8 @@ export interface AgentOptions {
   readonly leaseWaitMs?: number;
   /** Device ids of the GPUs offered, one per `resources.gpus` (default "0".."n-1"). */
   readonly gpuIds?: readonly string[];
+  /** Replica processes kept started ahead of need (0: start each when asked). */
+  readonly warmReplicas?: number;
 }
 
 interface Running {
@@ -52,6 +55,7 @@ export class WorkerAgent {
   private readonly loops: Promise<void>[] = [];
   private leaseAbort = new AbortController();
   private readonly replicas: ReplicaHost;
+  private readonly pool: WarmPool | undefined;
   private wakeHeartbeat: (() => void) | undefined;
   private heartbeatDue = false;
   private readonly gpus: GpuSlots;
@@ -60,10 +64,12 @@ export class WorkerAgent {
     this.gpus = new GpuSlots(o.gpuIds ?? Array.from({ length: o.resources.gpus }, (_, i) => String(i)));
     this.client = createStratumClient({ url: o.url, token: o.joinToken });
     mkdirSync(o.cacheDir, { recursive: true, mode: 0o700 });
+    this.pool = (o.warmReplicas ?? 0) > 0 ? new WarmPool({ size: o.warmReplicas! }) : undefined;
     this.replicas = new ReplicaHost({
       fetchModel: (digest) => this.fetchArtifact(digest),
       onChange: () => this.heartbeatNow(),
       log: o.log,
+      pool: this.pool,
     });
   }
 
@@ -79,6 +85,8 @@ export class WorkerAgent {
 
   async start(): Promise<void> {
     await this.join();
+    // The pool fills in the background; until it has, replicas start cold (the pool spawns one).
+    void this.pool?.start().catch((e: unknown) => this.o.log.warn({ err: (e as Error).message }, 'warm pool'));
     this.loops.push(this.heartbeatLoop(), this.leaseLoop());
   }
 

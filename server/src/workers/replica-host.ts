@@ -9,6 +9,7 @@ import { ReplicaStatusSchema } from '@stratum/proto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
+import type { PooledReplica, WarmPool } from '../deploy/warm-pool';
 import type { Logger } from '../util/log';
 
 type Phase = 'loading' | 'ready' | 'unavailable' | 'draining';
@@ -19,6 +20,7 @@ interface Hosted {
   url: string;
   reason: string;
   child?: ChildProcess;
+  pooled?: PooledReplica;
 }
 
 export interface ReplicaHostOptions {
@@ -29,6 +31,8 @@ export interface ReplicaHostOptions {
   readonly log: Logger;
   /** The replica entry point (default: this build's serving/replica-main.js). */
   readonly replicaMain?: string;
+  /** Processes started ahead of need: a scale from zero then pays only the model load. */
+  readonly pool?: WarmPool;
 }
 
 const READY_LINE = /ready on (\S+)/;
@@ -64,6 +68,8 @@ export class ReplicaHost {
           }),
       ),
     );
+    await Promise.all([...this.hosted.values()].map((h) => h.pooled?.stop()));
+    await this.o.pool?.close();
     this.hosted.clear();
   }
 
@@ -84,27 +90,14 @@ export class ReplicaHost {
   }
 
   private spawn(h: Hosted, modelPath: string): void {
-    if (!this.hosted.has(h.assignment.replicaId) || h.phase === 'draining') return;
-    const a = h.assignment;
-    const threads = Math.max(1, Math.floor(a.resources?.cpus ?? 1));
+    if (!this.hosted.has(h.assignment.replicaId)) return;
+    if (h.phase === 'draining') return this.ended(h, 'stopped before it started');
+    if (this.o.pool) return void this.fromPool(h, this.o.pool, modelPath);
     const child = spawn(
       process.execPath,
       [
         this.o.replicaMain ?? join(__dirname, '..', 'serving', 'replica-main.js'),
-        '--model',
-        modelPath,
-        '--name',
-        a.deployment,
-        '--version',
-        String(a.modelVersion),
-        '--port',
-        '0',
-        '--max-batch-size',
-        String(Math.max(1, a.maxBatchSize)),
-        '--max-queue-delay-ms',
-        String(Math.max(0, Math.round(a.maxQueueDelayMs))),
-        '--threads',
-        String(threads),
+        ...replicaArgs(h.assignment, modelPath),
       ],
       // The IPC channel ties the replica's life to this agent's (see replica-main).
       { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
@@ -121,27 +114,69 @@ export class ReplicaHost {
       err = (err + d.toString()).slice(-2000);
     });
     child.once('exit', (code, signal) => {
-      if (this.hosted.get(a.replicaId) !== h) return;
-      if (h.phase === 'draining') {
-        this.hosted.delete(a.replicaId);
-        this.o.onChange();
-        return;
-      }
       const tail = err.trim().split('\n').slice(-3).join(' | ');
-      this.set(h, 'unavailable', {
-        reason: `replica process exited (${signal ?? `code ${code}`})${tail ? `: ${tail}` : ''}`,
-      });
+      this.ended(h, `replica process exited (${signal ?? `code ${code}`})${tail ? `: ${tail}` : ''}`);
     });
+  }
+
+  private fromPool(h: Hosted, pool: WarmPool, modelPath: string): void {
+    pool.acquire(replicaArgs(h.assignment, modelPath)).then(
+      (pooled) => {
+        h.pooled = pooled;
+        void pooled.exited.then((code) => this.ended(h, `replica process exited (code ${code})`));
+        if (h.phase === 'draining' || !this.hosted.has(h.assignment.replicaId)) void pooled.stop();
+        else if (h.phase === 'loading') this.set(h, 'ready', { url: pooled.url });
+      },
+      (e: unknown) => this.ended(h, `replica did not start: ${(e as Error).message}`),
+    );
+  }
+
+  /** A replica process ended: expected when draining, a failure otherwise. */
+  private ended(h: Hosted, reason: string): void {
+    const id = h.assignment.replicaId;
+    if (this.hosted.get(id) !== h) return;
+    if (h.phase === 'draining') {
+      this.hosted.delete(id);
+      this.o.onChange();
+      return;
+    }
+    this.set(h, 'unavailable', { reason });
   }
 
   private stop(id: string, h: Hosted): void {
     this.o.log.info({ replica: id }, 'stopping replica');
-    if (!h.child || h.child.exitCode !== null || h.child.signalCode !== null) {
+    const running =
+      h.pooled ?? (h.child && h.child.exitCode === null && h.child.signalCode === null ? h.child : undefined);
+    if (!running) {
+      // Nothing started yet (model still fetching, or the pool has not answered): draining
+      // makes the pending start stop itself when it lands.
+      if (h.phase === 'loading') return this.set(h, 'draining');
       this.hosted.delete(id);
       this.o.onChange();
       return;
     }
     this.set(h, 'draining');
-    h.child.kill('SIGTERM');
+    if (h.pooled) void h.pooled.stop();
+    else h.child!.kill('SIGTERM');
   }
+}
+
+/** replica-main's arguments for an assignment; threads follow the cpus the replica was given. */
+export function replicaArgs(a: ReplicaAssignment, modelPath: string): string[] {
+  return [
+    '--model',
+    modelPath,
+    '--name',
+    a.deployment,
+    '--version',
+    String(a.modelVersion),
+    '--port',
+    '0',
+    '--max-batch-size',
+    String(Math.max(1, a.maxBatchSize)),
+    '--max-queue-delay-ms',
+    String(Math.max(0, Math.round(a.maxQueueDelayMs))),
+    '--threads',
+    String(Math.max(1, Math.floor(a.resources?.cpus ?? 1))),
+  ];
 }
