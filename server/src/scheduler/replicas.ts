@@ -118,8 +118,8 @@ export class ReplicaManager {
       const row = this.d.repo.replicas().find((r) => r.id === s.replicaId);
       if (!row || row.worker_id !== workerId || row.state === Replica_State.DRAINING) continue;
       const state = STATE_OF_STATUS[s.state] ?? Replica_State.UNAVAILABLE;
-      if (state === row.state && s.url === row.url) continue;
-      const fields: Partial<ReplicaRow> = { state, url: s.url, reason: s.reason };
+      if (state === row.state && s.url === row.url && s.pid === (row.pid ?? 0)) continue;
+      const fields: Partial<ReplicaRow> = { state, url: s.url, reason: s.reason, pid: s.pid };
       if (state === Replica_State.READY && !row.ready_at) {
         fields.ready_at = now;
         this.d.repo.addEvent(

@@ -50,6 +50,7 @@ const MIGRATIONS: readonly string[] = [
      id TEXT PRIMARY KEY, model_name TEXT NOT NULL, model_version INTEGER NOT NULL, model_digest TEXT NOT NULL,
      created_at INTEGER NOT NULL, tiers TEXT NOT NULL, profile_json TEXT NOT NULL);
    CREATE INDEX profiles_by_model ON profiles(model_name, model_version, created_at)`,
+  `ALTER TABLE replicas ADD COLUMN pid INTEGER NOT NULL DEFAULT 0`,
 ];
 
 export function openDb(path: string): Db {

@@ -35,6 +35,7 @@ export interface ReplicaRow {
   reason: string;
   started_at: number;
   ready_at: number;
+  pid?: number;
 }
 
 export interface Load {
@@ -108,10 +109,10 @@ export class DeploymentRepo {
   insertReplica(r: ReplicaRow): void {
     this.db
       .prepare(
-        `INSERT INTO replicas (id, deployment, worker_id, state, url, reason, started_at, ready_at)
-         VALUES (@id, @deployment, @worker_id, @state, @url, @reason, @started_at, @ready_at)`,
+        `INSERT INTO replicas (id, deployment, worker_id, state, url, reason, started_at, ready_at, pid)
+         VALUES (@id, @deployment, @worker_id, @state, @url, @reason, @started_at, @ready_at, @pid)`,
       )
-      .run(r);
+      .run({ pid: 0, ...r });
   }
 
   updateReplica(id: string, fields: Partial<ReplicaRow>): void {
@@ -158,6 +159,7 @@ export class DeploymentRepo {
           reason: r.reason,
           startedAtMs: BigInt(r.started_at),
           readyAtMs: BigInt(r.ready_at),
+          pid: r.pid ?? 0,
         }),
       ),
       endpoint,

@@ -51,7 +51,13 @@ export class ReplicaHost {
 
   statuses(): ReplicaStatus[] {
     return [...this.hosted.entries()].map(([id, h]) =>
-      create(ReplicaStatusSchema, { replicaId: id, state: h.phase, url: h.url, reason: h.reason }),
+      create(ReplicaStatusSchema, {
+        replicaId: id,
+        state: h.phase,
+        url: h.url,
+        reason: h.reason,
+        pid: h.pooled?.pid ?? h.child?.pid ?? 0,
+      }),
     );
   }
 

@@ -3,6 +3,7 @@
  * examples, and faults (a worker killed with SIGKILL, the control plane killed and restarted)
  * in the middle of runs. Every process is real; they talk gRPC over loopback.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import {
@@ -97,6 +98,17 @@ describe('stratum serve + run (examples)', () => {
     expect(run.state).toBe('STATE_SUCCEEDED');
     expect(run.best!.metrics.rmse).toBeGreaterThan(0);
     expect(run.best!.metrics.rmse).toBeLessThan(run.baseline!.rmse!);
+  });
+
+  it('never writes a token to a log line or an error message', () => {
+    const secrets = ['api-token', 'join-token'].map((f) => readFileSync(join(home, f), 'utf8').trim());
+    const wrong = cli(['runs', '--token', 'not-the-token'], home, url);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/unauthenticated: invalid API token/);
+    const logs = server.output() + wrong.stdout + wrong.stderr;
+    expect(logs).toMatch(/worker joined/);
+    for (const s of secrets) expect(logs).not.toContain(s);
+    expect(logs).not.toContain('not-the-token');
   });
 
   it('refuses a malformed spec with the file, line and column', () => {
