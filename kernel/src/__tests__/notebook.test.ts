@@ -98,10 +98,11 @@ it('trains a pipeline from a notebook and hands the run to the next TypeScript c
       '%stratum train penguins --as run',
       'console.log("accuracy", run.best.metrics.accuracy.toFixed(4), run.best.modelName);',
       'import { stratum } from "@stratum/kernel";\nconst models = await stratum.models("penguins");\nconsole.log(models.map((m) => `${m.name}:${m.version}`).join(","));',
+      'const again = await stratum.train("penguins");\nconsole.log(again.best.modelName, again.best.modelVersion, again.id !== run.id);',
     ],
     { STRATUM_SERVER: server, STRATUM_HOME: home },
   );
-  const [define, train, ts, api] = nb.cells;
+  const [define, train, ts, api, fromCode] = nb.cells;
   expect(texts(define!.outputs)[0]).toMatch(
     /^pipeline penguins: classification of Species by accuracy, 2 candidate model\(s\), 3 trial\(s\)/,
   );
@@ -124,6 +125,9 @@ it('trains a pipeline from a notebook and hands the run to the next TypeScript c
 
   expect(texts(ts!.outputs).join('')).toBe(`accuracy ${best![1]} penguins\n`);
   expect(texts(api!.outputs).join('')).toBe('penguins:1\n');
+  // The API, called from code, trains the pipeline the magic defined, live in its own cell.
+  expect(fromCode!.outputs.some((o) => str(o.data?.['text/html']).includes('★ best'))).toBe(true);
+  expect(texts(fromCode!.outputs.filter((o) => o.output_type === 'stream')).join('')).toBe('penguins 2 true\n');
 });
 
 it('deploys the trained model from the notebook and predicts through the endpoint, by magic and by code', async () => {
@@ -139,9 +143,9 @@ it('deploys the trained model from the notebook and predicts through the endpoin
     }));
   const nb = await execute(
     [
-      '%stratum deploy penguins --tier cloud --dry-run',
-      '%stratum deploy penguins --tier edge',
-      '%stratum deploy penguins --tier cloud --min 1',
+      '%stratum deploy penguins:1 --tier cloud --dry-run',
+      '%stratum deploy penguins:1 --tier edge',
+      '%stratum deploy penguins:1 --tier cloud --min 1',
       '%stratum deployments',
       `%stratum predict penguins ${JSON.stringify({ rows })}`,
       'import { stratum, Replica_State } from "@stratum/kernel";\n' +
