@@ -7,7 +7,6 @@ anywhere.
 import os
 import subprocess
 import tempfile
-import time
 import unittest
 from pathlib import Path
 
@@ -102,8 +101,12 @@ class StratumKernelTests(jupyter_kernel_test.KernelTests):
 
     def test_interrupt_stops_a_waiting_cell_and_the_kernel_stays(self) -> None:
         self.flush_channels()
-        msg_id = self.kc.execute("await new Promise(() => {})")
-        time.sleep(1)  # let the cell start waiting; the interrupt is what ends it
+        msg_id = self.kc.execute('console.log("waiting"); await new Promise(() => {})')
+        # Interrupt once the cell is waiting (it printed), so the interrupt is what ends it.
+        while True:
+            msg = self.kc.get_iopub_msg(timeout=30)
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream":
+                break
         self.km.interrupt_kernel()
         reply = self.get_non_kernel_info_reply(timeout=30)
         self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
