@@ -8,7 +8,15 @@ import { Code, ConnectError, createClient, type Interceptor } from '@connectrpc/
 import { createConnectTransport } from '@connectrpc/connect-web';
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import { ClusterService, DeploymentService, ModelService, RunService } from '@stratum/proto';
+import {
+  ClusterService,
+  DeploymentService,
+  ModelService,
+  PlanDeploymentResponseSchema,
+  ProfileService,
+  RunService,
+  type DeploymentPlan,
+} from '@stratum/proto';
 
 import type { IStratumApi, IStratumSettings } from './tokens';
 
@@ -41,6 +49,7 @@ export function createStratumApi(settings: IStratumSettings, server: ServerConne
     runs: createClient(RunService, transport),
     models: createClient(ModelService, transport),
     deployments: createClient(DeploymentService, transport),
+    profiles: createClient(ProfileService, transport),
   };
 }
 
@@ -68,4 +77,19 @@ export function isUnimplemented(err: unknown): boolean {
 /** Whether an error means the call was cancelled on purpose (not a failure). */
 export function isAbort(err: unknown): boolean {
   return ConnectError.from(err).code === Code.Canceled;
+}
+
+/** Whether the control plane answered that the thing asked for does not exist. */
+export function isNotFound(err: unknown): boolean {
+  return ConnectError.from(err).code === Code.NotFound;
+}
+
+/**
+ * The plan a refused CreateDeployment carries (FAILED_PRECONDITION with a
+ * PlanDeploymentResponse detail listing every check), if the error is such a refusal.
+ */
+export function planRefusal(err: unknown): DeploymentPlan | undefined {
+  const e = ConnectError.from(err);
+  if (e.code !== Code.FailedPrecondition) return undefined;
+  return e.findDetails(PlanDeploymentResponseSchema)[0]?.plan;
 }

@@ -4,7 +4,7 @@ import { InputDialog } from '@jupyterlab/apputils';
 import { NotebookActions, type INotebookTracker } from '@jupyterlab/notebook';
 import type { Model } from '@stratum/proto';
 
-import { showDeployDialog } from './deploy-dialog';
+import { addDeploymentCommands } from './deploy-commands';
 import { pipelineCellIcon, stratumIcon } from './icons';
 import { pipelineCell } from './magic/template';
 import type { StratumModel } from './model';
@@ -80,27 +80,7 @@ export function addCommands(app: JupyterFrontEnd, deps: ICommandDeps): void {
     },
   });
 
-  commands.addCommand(CommandIDs.deployModel, {
-    label: (args) => `Deploy ${String(args.name ?? 'Model')}…`,
-    describedBy: {
-      args: {
-        type: 'object',
-        properties: { name: { type: 'string' }, version: { type: 'number' } },
-        required: ['name'],
-      },
-    },
-    execute: async (args) => {
-      const tiers = model.cluster.value?.tiers.map((t) => t.name) ?? [];
-      // Ask the control plane now whether it runs deployments, rather than trusting an old answer.
-      await model.deployments.refresh();
-      await showDeployDialog({
-        engineAvailable: model.deployments.value?.available === true,
-        model: { name: String(args.name), version: Number(args.version ?? 0) },
-        tiers,
-        defaultTier: model.settings.defaultTier,
-      });
-    },
-  });
+  addDeploymentCommands(app, { model, sidebar });
 }
 
 /** What the Models view's buttons do: run the commands, so the palette and the panel agree. */

@@ -9,6 +9,7 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { addCommands, modelActions } from './commands';
+import { deploymentActions } from './deploy-commands';
 import { installRunLinks } from './links';
 import { stratumMagicHighlight } from './magic/highlight';
 import { StratumModel } from './model';
@@ -42,7 +43,11 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
       serverSettings: app.serviceManager.serverSettings,
       isActive: () => !!shown.panel?.isVisible,
     });
-    const sidebar = (shown.panel = new StratumSidebar({ model, actions: modelActions(app) }));
+    const sidebar = (shown.panel = new StratumSidebar({
+      model,
+      actions: modelActions(app),
+      deploymentActions: deploymentActions(app),
+    }));
     app.shell.add(sidebar, 'left', { rank: 250 });
     restorer?.add(sidebar, sidebar.id);
 

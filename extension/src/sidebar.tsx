@@ -9,7 +9,8 @@ import type { AccordionPanel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 
 import { ClusterView } from './components/ClusterView';
-import { DeploymentsView, ModelsView, type IModelActions } from './components/ModelsView';
+import { DeploymentsView, type IDeploymentActions } from './components/DeploymentsView';
+import { ModelsView, type IModelActions } from './components/ModelsView';
 import { RunsView } from './components/RunsView';
 import { stratumIcon } from './icons';
 import type { StratumModel } from './model';
@@ -29,13 +30,24 @@ export class StratumSidebar extends SidePanel {
     this._add('Cluster', <ClusterView model={model} />, () => model.cluster.refresh());
     this._add('Runs', <RunsView model={model} />, () => model.runs.list.refresh());
     this._add('Models', <ModelsView model={model} actions={options.actions} />, () => model.models.refresh());
-    this._add('Deployments', <DeploymentsView model={model} />, () => model.deployments.refresh());
+    this._add('Deployments', <DeploymentsView model={model} actions={options.deploymentActions} />, () =>
+      model.deployments.refresh(),
+    );
   }
 
   /** Opens a section (and keeps the others as they are). */
   expand(name: SectionName): void {
     const i = this.widgets.findIndex((w) => w.title.label === name);
     if (i >= 0) (this.content as AccordionPanel).expand(i);
+  }
+
+  /** Switches to a section: opens it and closes the others. */
+  switchTo(name: SectionName): void {
+    const panel = this.content as AccordionPanel;
+    this.widgets.forEach((w, i) => {
+      if (w.title.label === name) panel.expand(i);
+      else panel.collapse(i);
+    });
   }
 
   protected override onAfterShow(): void {
@@ -66,5 +78,6 @@ export namespace StratumSidebar {
   export interface IOptions {
     readonly model: StratumModel;
     readonly actions: IModelActions;
+    readonly deploymentActions: IDeploymentActions;
   }
 }

@@ -4,7 +4,14 @@
  * plugins share. Wire types come from @stratum/proto and are never re-declared here.
  */
 import type { Client } from '@connectrpc/connect';
-import type { ClusterService, Deployment, DeploymentService, ModelService, RunService } from '@stratum/proto';
+import type {
+  ClusterService,
+  Deployment,
+  DeploymentService,
+  ModelService,
+  ProfileService,
+  RunService,
+} from '@stratum/proto';
 
 export const PLUGIN_ID = 'stratum-jupyterlab:plugin';
 export const MAGIC_PLUGIN_ID = 'stratum-jupyterlab:magic';
@@ -16,6 +23,8 @@ export namespace CommandIDs {
   export const openRun = 'stratum:open-run';
   export const insertPipelineCell = 'stratum:insert-pipeline-cell';
   export const deployModel = 'stratum:deploy-model';
+  export const scaleDeployment = 'stratum:scale-deployment';
+  export const undeploy = 'stratum:undeploy';
 }
 
 /** The extension's settings, as in schema/plugin.json. */
@@ -40,6 +49,7 @@ export interface IStratumApi {
   readonly runs: Client<typeof RunService>;
   readonly models: Client<typeof ModelService>;
   readonly deployments: Client<typeof DeploymentService>;
+  readonly profiles: Client<typeof ProfileService>;
   /** Where requests go, for messages. */
   readonly baseUrl: string;
 }

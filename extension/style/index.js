@@ -1,2 +1,3 @@
 import './base.css';
 import './magic.css';
+import './deploy.css';

@@ -1,10 +1,15 @@
-/** The Models section: the registry with each model's lineage, and a Deploy button. */
+/**
+ * The Models section: the registry; each model's lineage, signature and profile (latency
+ * against throughput per tier, when the profiler measured it), and a Deploy button.
+ */
 import { fmtMetric } from '@stratum/server/dist/cli/render';
-import { Deployment_State, Replica_State, type Deployment, type Model } from '@stratum/proto';
+import type { Model } from '@stratum/proto';
 import * as React from 'react';
 
 import type { StratumModel } from '../model';
+import { ProfileCharts } from './Charts';
 import { Connected, fmtBytes, fmtTime, useSignal } from './common';
+import { tensorText } from './PlanView';
 
 export interface IModelActions {
   readonly openRun: (runId: string) => void;
@@ -24,7 +29,6 @@ function Lineage({ m, actions }: { readonly m: Model; readonly actions: IModelAc
         .map(([k, v]) => `${k}=${fmtMetric(v)}`)
         .join(' ') || '-',
     ],
-    ['inputs', m.recordFields.length ? m.recordFields.join(', ') : m.inputs.map((t) => t.name).join(', ') || '-'],
   ];
   if (l?.runId) {
     rows.push(
@@ -63,6 +67,52 @@ function Lineage({ m, actions }: { readonly m: Model; readonly actions: IModelAc
   );
 }
 
+function Signature({ m }: { readonly m: Model }) {
+  const rows = [...m.inputs.map((t) => ['input', tensorText(t)]), ...m.outputs.map((t) => ['output', tensorText(t)])];
+  return (
+    <>
+      <h5>Signature</h5>
+      {rows.length === 0 ? (
+        <p className="jp-stratum-muted">The model declares no inputs or outputs.</p>
+      ) : (
+        <table className="jp-stratum-table jp-stratum-signature">
+          <tbody>
+            {rows.map(([kind, text], i) => (
+              <tr key={i} data-kind={kind}>
+                <th>{kind}</th>
+                <td>{text}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {m.recordFields.length ? <p className="jp-stratum-muted">records carry: {m.recordFields.join(', ')}</p> : null}
+      {m.classes.length ? <p className="jp-stratum-muted">classes: {m.classes.join(', ')}</p> : null}
+    </>
+  );
+}
+
+/** The model version's latest profile, asked for when its details open. */
+function Profile({ model, refKey }: { readonly model: StratumModel; readonly refKey: string }) {
+  useSignal(model.profiles.changed);
+  React.useEffect(() => void model.profiles.load(refKey), [model, refKey]);
+  const state = model.profiles.state(refKey) ?? { kind: 'loading' };
+  return (
+    <div className="jp-stratum-model-profile" data-profile-state={state.kind}>
+      <h5>Profile</h5>
+      {state.kind === 'ready' ? (
+        <ProfileCharts profile={state.profile} />
+      ) : state.kind === 'none' ? (
+        <p className="jp-stratum-notice">{state.reason}</p>
+      ) : state.kind === 'error' ? (
+        <p className="jp-stratum-warning">Profile not loaded: {state.message}</p>
+      ) : (
+        <p className="jp-stratum-muted">Loading the profile…</p>
+      )}
+    </div>
+  );
+}
+
 export function ModelsView({ model, actions }: { readonly model: StratumModel; readonly actions: IModelActions }) {
   useSignal(model.models.changed);
   const [open, setOpen] = React.useState<string | undefined>(undefined);
@@ -91,68 +141,19 @@ export function ModelsView({ model, actions }: { readonly model: StratumModel; r
                       Deploy…
                     </button>
                   </div>
-                  {open === key ? <Lineage m={m} actions={actions} /> : null}
+                  {open === key ? (
+                    <div className="jp-stratum-model-detail">
+                      <Lineage m={m} actions={actions} />
+                      <Signature m={m} />
+                      <Profile model={model} refKey={key} />
+                    </div>
+                  ) : null}
                 </li>
               );
             })}
           </ul>
         )
       }
-    </Connected>
-  );
-}
-
-const DEPLOYMENT_STATE: Record<Deployment_State, string> = {
-  [Deployment_State.UNSPECIFIED]: 'unknown',
-  [Deployment_State.PENDING]: 'pending',
-  [Deployment_State.READY]: 'ready',
-  [Deployment_State.DEGRADED]: 'degraded',
-  [Deployment_State.SCALED_TO_ZERO]: 'scaled to zero',
-  [Deployment_State.DELETED]: 'deleted',
-};
-
-function DeploymentList({ deployments }: { readonly deployments: readonly Deployment[] }) {
-  if (deployments.length === 0) return <p className="jp-stratum-muted">No deployments.</p>;
-  return (
-    <ul className="jp-stratum-model-list">
-      {deployments.map((d) => (
-        <li key={d.name} className="jp-stratum-model-item" title={d.stateReason}>
-          <div className="jp-stratum-item-head">
-            <span className="jp-stratum-item-name">{d.name}</span>
-            <span className="jp-stratum-badge">{DEPLOYMENT_STATE[d.state]}</span>
-            <span className="jp-stratum-muted">
-              {d.plan ? `${d.plan.modelName}:${d.plan.modelVersion} on ${d.plan.tier}` : ''}
-            </span>
-          </div>
-          <div className="jp-stratum-meters">
-            <span>
-              replicas {d.replicas.filter((r) => r.state === Replica_State.READY).length}/{d.desiredReplicas}
-            </span>
-            {d.endpoint ? <code>{d.endpoint}</code> : null}
-          </div>
-        </li>
-      ))}
-    </ul>
-  );
-}
-
-export function DeploymentsView({ model }: { readonly model: StratumModel }) {
-  useSignal(model.deployments.changed);
-  const state = model.deployments.value;
-  return (
-    <Connected connection={model.deployments.connection} baseUrl={model.api.baseUrl} onRetry={() => model.refreshAll()}>
-      {() => (
-        <div className="jp-stratum-deployments" data-available={String(!!state?.available)}>
-          {state?.available ? (
-            <DeploymentList deployments={state.deployments} />
-          ) : (
-            <p className="jp-stratum-notice">
-              This control plane does not offer deployments yet: it has no deployment engine, so there are no serving
-              endpoints to list or manage here.
-            </p>
-          )}
-        </div>
-      )}
     </Connected>
   );
 }

@@ -1,16 +1,19 @@
 /* eslint-disable @typescript-eslint/no-namespace -- JupyterLab convention: `namespace X { interface IOptions }` */
 /**
- * The panel's model: the control plane's cluster, runs and models, with no DOM. Views take it
- * and follow its signals; commands call it. Settings changes rebuild the API client.
+ * The panel's model: the control plane's cluster, runs, models, profiles and deployments, with
+ * no DOM. Views take it and follow its signals; commands call it. Settings changes rebuild the
+ * API client.
  */
 import type { ServerConnection } from '@jupyterlab/services';
 import type { GetClusterResponse, Model } from '@stratum/proto';
 import { Signal, type ISignal } from '@lumino/signaling';
 
-import { createStratumApi, isUnimplemented } from '../api';
-import { DEFAULT_SETTINGS, type DeploymentsState, type IStratumApi, type IStratumSettings } from '../tokens';
+import { createStratumApi } from '../api';
+import { DEFAULT_SETTINGS, type IStratumApi, type IStratumSettings } from '../tokens';
+import { DeploymentsModel } from './deployments';
 import { Health } from './health';
 import { Polled } from './polled';
+import { ProfilesModel } from './profiles';
 import { RunsModel } from './runs';
 
 export class StratumModel {
@@ -30,18 +33,8 @@ export class StratumModel {
       name: 'stratum:models',
       load: async () => (await this._api.models.listModels({})).models,
     });
-    this.deployments = new Polled<DeploymentsState>({
-      ...common,
-      name: 'stratum:deployments',
-      load: async () => {
-        try {
-          return { available: true, deployments: (await this._api.deployments.listDeployments({})).deployments };
-        } catch (err) {
-          if (isUnimplemented(err)) return { available: false };
-          throw err;
-        }
-      },
-    });
+    this.deployments = new DeploymentsModel({ ...common, api: () => this._api });
+    this.profiles = new ProfilesModel(() => this._api);
     this.runs = new RunsModel({ ...common, api: () => this._api });
   }
 
@@ -49,7 +42,8 @@ export class StratumModel {
   readonly cluster: Polled<GetClusterResponse>;
   readonly runs: RunsModel;
   readonly models: Polled<Model[]>;
-  readonly deployments: Polled<DeploymentsState>;
+  readonly deployments: DeploymentsModel;
+  readonly profiles: ProfilesModel;
 
   get settings(): IStratumSettings {
     return this._settings;
@@ -87,6 +81,7 @@ export class StratumModel {
     this.cluster.dispose();
     this.models.dispose();
     this.deployments.dispose();
+    this.profiles.dispose();
     this.runs.dispose();
     Signal.clearData(this);
   }

@@ -52,6 +52,8 @@ export class Polled<T> {
   }
 
   dispose(): void {
+    // Poll.dispose() leaves its next tick's timer set; stopping first clears it.
+    void this._poll.stop();
     this._poll.dispose();
     Signal.clearData(this);
   }
