@@ -99,8 +99,9 @@ async function loadTest(
       );
     }
     for (const r of replicas) {
-      const warm = inferTask(r.url, 'model', bodies, 1);
-      await warmUp(warm.task, 500, 200).finally(warm.close);
+      // Closed loop at twice the batch size, so the batcher's merge path is warm too.
+      const warm = inferTask(r.url, 'model', bodies, 2 * v.batchSize);
+      await warmUp(warm.task, 1000, 500, 2 * v.batchSize).finally(warm.close);
     }
     const results: LoadResult[] = [];
     for (const rate of rates) {

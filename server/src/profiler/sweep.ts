@@ -97,14 +97,20 @@ export async function measurePoint(
 }
 
 /**
- * A fresh replica's first requests are slow (its JIT, onnxruntime's first runs): send requests
- * one at a time until `ms` have passed and at least `minRequests` have answered (bounded at 10 × ms).
+ * A fresh replica's first requests are slow (its JIT, onnxruntime's first runs, the batcher's
+ * merge path): keep `concurrency` requests in flight until `ms` have passed and at least
+ * `minRequests` have answered (bounded at 10 × ms).
  */
-export async function warmUp(task: Task, ms: number, minRequests = 50): Promise<void> {
+export async function warmUp(task: Task, ms: number, minRequests = 50, concurrency = 1): Promise<void> {
   const start = now();
-  for (let n = 0; (now() - start < ms || n < minRequests) && now() - start < 10 * ms; n++) {
-    await task().catch(() => undefined);
-  }
+  let answered = 0;
+  const caller = async (): Promise<void> => {
+    while ((now() - start < ms || answered < minRequests) && now() - start < 10 * ms) {
+      await task().catch(() => undefined);
+      answered++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, caller));
 }
 
 /** POSTs the bodies in turn to /v2/models/{name}/infer over `sockets` keep-alive connections; non-200 rejects. */
