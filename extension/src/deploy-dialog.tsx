@@ -48,65 +48,69 @@ function DeployForm({ form }: { readonly form: DeployFormModel }) {
   const { fields, plan, status, error } = form;
   return (
     <div className="jp-stratum-deploy-form" data-status={status}>
-      <form onSubmit={(e) => e.preventDefault()}>
-        <fieldset>
-          <legend>Placement</legend>
-          <label>
-            Tier
-            <select
-              className="jp-mod-styled"
-              name="tier"
-              value={fields.tier}
-              onChange={(e) => form.setField('tier', e.target.value)}
-            >
-              {form.tiers.map((t) => (
-                <option key={t} value={t}>
-                  {t}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Deployment name
-            <input
-              className="jp-mod-styled"
-              name="name"
-              value={fields.name}
-              onChange={(e) => form.setField('name', e.target.value)}
-            />
-          </label>
-        </fieldset>
-        <fieldset>
-          <legend>QoS (empty: none)</legend>
-          <NumberField form={form} name="p99" label="p99 latency (ms)" placeholder="e.g. 50" />
-          <NumberField form={form} name="rps" label="Throughput (requests/s)" placeholder="e.g. 100" />
-          <NumberField form={form} name="p95" label="p95 latency (ms, optional)" />
-        </fieldset>
-        <fieldset>
-          <legend>Scaling</legend>
-          <NumberField form={form} name="minReplicas" label="Min replicas (0 scales to zero)" />
-          <NumberField form={form} name="maxReplicas" label="Max replicas" />
-        </fieldset>
-      </form>
-      <div className="jp-stratum-plan-bar">
-        <button
-          type="button"
-          className="jp-mod-styled jp-stratum-check-plan"
-          disabled={status === 'deploying'}
-          onClick={() => void form.checkPlan()}
-        >
-          Check plan
-        </button>
-        <span className="jp-stratum-muted" role="status">
-          {STATUS[status] ?? ''}
-        </span>
+      <div className="jp-stratum-deploy-fields">
+        <form onSubmit={(e) => e.preventDefault()}>
+          <fieldset>
+            <legend>Placement</legend>
+            <label>
+              Tier
+              <select
+                className="jp-mod-styled"
+                name="tier"
+                value={fields.tier}
+                onChange={(e) => form.setField('tier', e.target.value)}
+              >
+                {form.tiers.map((t) => (
+                  <option key={t} value={t}>
+                    {t}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Deployment name
+              <input
+                className="jp-mod-styled"
+                name="name"
+                value={fields.name}
+                onChange={(e) => form.setField('name', e.target.value)}
+              />
+            </label>
+          </fieldset>
+          <fieldset>
+            <legend>QoS (empty: none)</legend>
+            <NumberField form={form} name="p99" label="p99 latency (ms)" placeholder="e.g. 50" />
+            <NumberField form={form} name="rps" label="Throughput (requests/s)" placeholder="e.g. 100" />
+            <NumberField form={form} name="p95" label="p95 latency (ms, optional)" />
+          </fieldset>
+          <fieldset>
+            <legend>Scaling</legend>
+            <NumberField form={form} name="minReplicas" label="Min replicas (0 scales to zero)" />
+            <NumberField form={form} name="maxReplicas" label="Max replicas" />
+          </fieldset>
+        </form>
+        <div className="jp-stratum-plan-bar">
+          <button
+            type="button"
+            className="jp-mod-styled jp-stratum-check-plan"
+            disabled={status === 'deploying'}
+            onClick={() => void form.checkPlan()}
+          >
+            Check plan
+          </button>
+          <span className="jp-stratum-muted" role="status">
+            {STATUS[status] ?? ''}
+          </span>
+        </div>
       </div>
-      {error ? (
-        <p className="jp-stratum-warning jp-stratum-deploy-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      {plan ? <PlanView plan={plan} stale={status === 'planning'} /> : null}
+      <div className="jp-stratum-deploy-result">
+        {error ? (
+          <p className="jp-stratum-warning jp-stratum-deploy-error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        {plan ? <PlanView plan={plan} stale={status === 'planning'} /> : null}
+      </div>
     </div>
   );
 }

@@ -27,8 +27,11 @@ export async function shot(page: IJupyterLabPageFixture, name: string): Promise<
   return path;
 }
 
-/** A pipeline that keeps one worker busy for a while, so a run is seen running then done. */
-export function uiPipelineYaml(name: string): string {
+/**
+ * A pipeline that keeps one worker busy for a while, so a run is seen running then done; with
+ * `quick`, only the random forest (a model to deploy, trained in seconds).
+ */
+export function uiPipelineYaml(name: string, o: { readonly quick?: boolean } = {}): string {
   const data = join(REPO, 'node_modules', 'vega-datasets', 'data', 'penguins.json');
   return `apiVersion: stratum/v1
 kind: Pipeline
@@ -45,18 +48,20 @@ task: classification
 models:
   - name: forest
     trainer: random-forest
-    params: { nEstimators: 25, maxDepth: [4, 8] }
-  - name: logistic
+    params: { nEstimators: 25, maxDepth: ${o.quick ? 6 : '[4, 8]'} }
+${o.quick ? '' : SLOW_CANDIDATES}selection: { metric: accuracy }
+resources: { cpus: 1, memory: 256Mi }
+seed: 7
+`;
+}
+
+const SLOW_CANDIDATES = `  - name: logistic
     trainer: logistic-regression
     params: { learningRate: 0.1, numSteps: 300 }
   - name: slow
     trainer: synthetic
     params: { durationMs: 12000, epochs: 6 }
-selection: { metric: accuracy }
-resources: { cpus: 1, memory: 256Mi }
-seed: 7
 `;
-}
 
 /** Calls the control plane through the proxy, as the panel does (Connect/JSON). */
 export async function callApi<T>(method: string, body: unknown = {}): Promise<T> {
@@ -81,6 +86,53 @@ export async function deploymentsAvailable(): Promise<boolean> {
   throw new Error(`ListDeployments: HTTP ${resp.status} ${await resp.text()}`);
 }
 
+/** Whether the profiler has measured the model ("name:version"): false for no profiler or no profile yet. */
+export async function profileAvailable(model: string): Promise<boolean> {
+  const resp = await fetch(`${TARGET}/stratum/stratum.v1.ProfileService/GetProfile`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ model }),
+  });
+  if (resp.ok) return true;
+  if (resp.status === 404) return false;
+  throw new Error(`GetProfile: HTTP ${resp.status} ${await resp.text()}`);
+}
+
+/** A penguin of the data set (a Gentoo), as a record for the endpoint's /predict route. */
+export const PENGUIN = {
+  Island: 'Biscoe',
+  'Beak Length (mm)': 47.5,
+  'Beak Depth (mm)': 14.2,
+  'Flipper Length (mm)': 214,
+  'Body Mass (g)': 5050,
+  Sex: 'FEMALE',
+};
+
+export const SPECIES = /Adelie|Chinstrap|Gentoo/;
+
+/** Predicts through the endpoint over HTTP, as a notebook or curl would. */
+export async function predictOverHttp(url: string, rows: unknown[]): Promise<{ predictions: string[] }> {
+  const resp = await fetch(`${url}/predict`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ rows }),
+  });
+  if (!resp.ok) throw new Error(`predict: HTTP ${resp.status} ${await resp.text()}`);
+  return (await resp.json()) as { predictions: string[] };
+}
+
+/** Sends predictions one after another until `until` settles, so the gateway reports load. */
+export async function loadUntil(url: string, until: Promise<unknown>): Promise<number> {
+  let done = false;
+  void until.finally(() => (done = true));
+  let sent = 0;
+  while (!done) {
+    await predictOverHttp(url, [PENGUIN]);
+    sent++;
+  }
+  return sent;
+}
+
 /** Submits a spec with the CLI (`stratum run --detach`) and returns the run id. */
 export function submitWithCli(specPath: string): Promise<string> {
   const info = JSON.parse(readFileSync(join(HOME, 'server.json'), 'utf8')) as { url: string };
@@ -94,9 +146,9 @@ export function submitWithCli(specPath: string): Promise<string> {
   });
 }
 
-export function writeSpec(name: string): string {
+export function writeSpec(name: string, o: { readonly quick?: boolean } = {}): string {
   const path = join(HOME, `${name}.yaml`);
-  writeFileSync(path, uiPipelineYaml(name));
+  writeFileSync(path, uiPipelineYaml(name, o));
   return path;
 }
 

@@ -15,7 +15,12 @@ export function Sparkline(props: {
   const w = 64;
   const h = 18;
   return (
-    <span className="jp-stratum-spark" data-metric={label} title={`${label}: last ${values.length} polls`}>
+    <span
+      className="jp-stratum-spark"
+      data-metric={label}
+      data-value={current}
+      title={`${label}: last ${values.length} polls`}
+    >
       <span className="jp-stratum-spark-label">{label}</span>{' '}
       <span className="jp-stratum-spark-value">
         {fmtShort(current)}
