@@ -81,8 +81,12 @@ export function buildPlan(req: DeployRequest, d: DeploymentRoutesDeps): Deployme
   }
   const minReplicas = req.minReplicas;
   const maxReplicas = req.maxReplicas || Math.max(DEFAULT_MAX_REPLICAS, minReplicas);
-  const resources = d.tools.replicaResources(model);
   const workers = d.workers().filter((w) => [req.tier, ...req.fallbackTiers].includes(w.worker.tier));
+  // A replica takes up to a core; on a tier of smaller workers (edge boxes) it takes a whole
+  // worker, which is also how the profiler measured it there.
+  const sized = d.tools.replicaResources(model);
+  const largest = Math.max(0, ...workers.filter((w) => w.worker.tier === req.tier).map((w) => w.worker.total.cpus));
+  const resources = { ...sized, cpus: largest > 0 ? Math.min(sized.cpus, largest) : sized.cpus };
   const checks = d.tools.checks({ model, tier: req.tier, workers, minReplicas, maxReplicas, qos: req.qos, resources });
   const plan = create(DeploymentPlanSchema, {
     name,

@@ -3,7 +3,14 @@
  * gRPC-Web and Connect/JSON from the same handlers, plus /healthz and /metrics.
  */
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { ClusterService, DeploymentService, ModelService, RunService, WorkerService } from '@stratum/proto';
+import {
+  ClusterService,
+  DeploymentService,
+  ModelService,
+  ProfileService,
+  RunService,
+  WorkerService,
+} from '@stratum/proto';
 import { join } from 'node:path';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
@@ -32,6 +39,9 @@ import { DeploymentRepo } from '../store/deployments';
 import { clusterRoutes, clusterView } from './cluster';
 import { autoscalePolicy, planTools } from './deploy-tools';
 import { deploymentRoutes } from './deployments';
+import { profileQosCheck, profileRoutes } from './profiles';
+import { loadTiers } from '../config/tiers';
+import { ProfileRepo } from '../profiler/repo';
 import { modelRoutes } from './models';
 import { runRoutes } from './runs';
 import { workerRoutes } from './workers';
@@ -102,6 +112,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   };
   const clock = o.clock ?? systemClock;
   const deployments = new DeploymentRepo(db);
+  const profiles = new ProfileRepo(db);
   // The two reconcilers share workers: each reads the other's resource use through a closure.
   const manager: ReplicaManager = new ReplicaManager({
     repo: deployments,
@@ -159,13 +170,14 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
         clusterRoutes({ scheduler, workers, artifacts, version: STRATUM_VERSION, limits }),
       );
       router.service(ModelService, modelRoutes({ models, artifacts, limits }));
+      router.service(ProfileService, profileRoutes({ models, artifacts, profiles, tiers: () => loadTiers(home) }));
       router.service(
         DeploymentService,
         deploymentRoutes({
           models,
           repo: deployments,
           manager,
-          tools: planTools(),
+          tools: planTools(profileQosCheck(profiles)),
           tiers: () => clusterView({ scheduler, workers }).tiers.map((t) => t.name),
           workers: () => {
             const trialUse = scheduler.usage();

@@ -1,5 +1,6 @@
 /** The command table of `stratum` (and, through the kernel, of `%stratum`). */
 import type { CommandSpec, FlagSpec } from './args';
+import { PROFILE_COMMAND } from './profile-command';
 
 const CONNECT: Record<string, FlagSpec> = {
   server: {
@@ -36,6 +37,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       'worker-cpus': { type: 'number', value: 'N', description: 'cpus each local worker offers (default 1)' },
       'worker-memory': { type: 'string', value: 'SIZE', description: 'memory each local worker offers (default 2Gi)' },
       tier: { type: 'string', description: 'tier of the local workers (default cloud)' },
+      tiers: {
+        type: 'list',
+        value: 'T,...',
+        description: 'instead: one emulated worker per tier (e.g. cloud,fog,edge)',
+      },
       'lease-ttl': { type: 'number', value: 'MS', description: 'lease time-to-live in ms (default 5000)' },
       'gateway-port': { type: 'number', description: 'port of the deployment gateway (default: port + 1)' },
       'scale-down-delay': {
@@ -210,6 +216,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       model: { type: 'string', value: 'NAME', description: 'model name when the URL does not end in /v2/models/NAME' },
     },
   },
+  PROFILE_COMMAND,
   {
     name: 'deploy',
     summary: 'Publish a model as an endpoint on a tier; the plan is checked before anything starts.',

@@ -13,43 +13,21 @@ import {
   type Qos,
 } from '@stratum/proto';
 
-import { parseDurationMs } from '../spec';
 import { UsageError, type FlagValue } from './args';
 import { clientFor, type Io } from './client-commands';
+import { parseQos as parseQosAsk } from './profile-command';
 import { table } from './render';
 
 type Flags = Readonly<Record<string, FlagValue>>;
 
-/** "p99=20ms,rps=200,cost=0.5" → Qos; the same syntax in the CLI and in magics. */
+/** "p99=20ms,rps=200,cost=0.5" → Qos, the same syntax as `stratum profile` (and the magics). */
 export function parseQos(text: string): Qos {
-  const qos = create(QosSchema, {});
-  for (const part of text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const [key, value, ...rest] = part.split('=');
-    if (!key || value === undefined || rest.length > 0) throw new UsageError(`--qos: "${part}" is not KEY=VALUE`);
-    const k = key.trim().toLowerCase();
-    if (k === 'p50' || k === 'p95' || k === 'p99') {
-      let ms: number;
-      try {
-        ms = parseDurationMs(value.trim());
-      } catch {
-        throw new UsageError(`--qos ${k} expects a duration such as 20ms or 0.5s, got "${value}"`);
-      }
-      if (k === 'p50') qos.p50Ms = ms;
-      else if (k === 'p95') qos.p95Ms = ms;
-      else qos.p99Ms = ms;
-    } else if (k === 'rps' || k === 'cost') {
-      const n = Number(value);
-      if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--qos ${k} expects a number > 0, got "${value}"`);
-      if (k === 'rps') qos.rps = n;
-      else qos.maxCostPerHour = n;
-    } else {
-      throw new UsageError(`--qos: unknown key "${key}" (use p50, p95, p99, rps, cost)`);
-    }
+  try {
+    return create(QosSchema, parseQosAsk(text));
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(e.message, 'deploy');
+    throw e;
   }
-  return qos;
 }
 
 function count(flag: string, v: FlagValue | undefined): number {

@@ -20,6 +20,7 @@ import { COMMANDS } from './commands';
 import { serve, worker } from './serve';
 import { predict, serveModel } from './serving-commands';
 import { deploy, deployments, logs, scale, undeploy } from './deploy-commands';
+import { profile } from './profile-command';
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
@@ -73,6 +74,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await serveModel(args, flags, io);
       case 'predict':
         return await predict(args, flags, io);
+      case 'profile':
+        return await profile(args, flags, io);
       case 'deploy':
         return await deploy(args, flags, io);
       case 'deployments':

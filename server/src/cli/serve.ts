@@ -5,6 +5,7 @@ import { cpus, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 import { startControlPlane } from '../api/server';
+import { emulatedTierWorkers, loadTiers, selectTiers } from '../config/tiers';
 import { GATEWAY_NAME } from '../deploy/gateway/gateway';
 import { DEFAULT_PORT, ensureDir, stratumHome } from '../config/home';
 import { parseQuantityMiB } from '../spec';
@@ -84,6 +85,16 @@ export async function serve(flags: Flags): Promise<void> {
   const port = nonNegativeInt('port', flags.port, DEFAULT_PORT);
   const leaseTtl = flags['lease-ttl'] !== undefined ? nonNegativeInt('lease-ttl', flags['lease-ttl'], 5000) : undefined;
 
+  // One emulated worker per tier, offering that tier's resources (config/tiers.ts); checked
+  // before anything starts.
+  let tierWorkers: ReturnType<typeof emulatedTierWorkers> | undefined;
+  if (flags.tiers) {
+    try {
+      tierWorkers = emulatedTierWorkers(selectTiers(loadTiers(home), flags.tiers as string[]));
+    } catch (e) {
+      throw new UsageError(`--tiers: ${(e as Error).message}`);
+    }
+  }
   const cp = await startControlPlane({
     home,
     host: flags.host ? String(flags.host) : '127.0.0.1',
@@ -106,12 +117,16 @@ export async function serve(flags: Flags): Promise<void> {
     home,
     log,
   });
-  for (let i = 1; i <= workers; i++) {
-    provisioner.start({
-      name: `local-${i}`,
-      tier: flags.tier ? String(flags.tier) : 'cloud',
-      resources: { cpus: workerCpus, memoryMb: workerMemory, gpus: 0 },
-    });
+  if (tierWorkers) {
+    for (const w of tierWorkers) provisioner.start(w);
+  } else {
+    for (let i = 1; i <= workers; i++) {
+      provisioner.start({
+        name: `local-${i}`,
+        tier: flags.tier ? String(flags.tier) : 'cloud',
+        resources: { cpus: workerCpus, memoryMb: workerMemory, gpus: 0 },
+      });
+    }
   }
   const gatewayPort =
     flags['gateway-port'] !== undefined
