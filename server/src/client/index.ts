@@ -4,7 +4,14 @@
  */
 import { createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
-import { ClusterService, DeploymentService, ModelService, RunService, WorkerService } from '@stratum/proto';
+import {
+  ClusterService,
+  DeploymentService,
+  ModelService,
+  ProfileService,
+  RunService,
+  WorkerService,
+} from '@stratum/proto';
 
 export interface StratumClient {
   readonly runs: Client<typeof RunService>;
@@ -12,6 +19,7 @@ export interface StratumClient {
   readonly cluster: Client<typeof ClusterService>;
   readonly models: Client<typeof ModelService>;
   readonly deployments: Client<typeof DeploymentService>;
+  readonly profiles: Client<typeof ProfileService>;
 }
 
 export interface ClientOptions {
@@ -43,5 +51,6 @@ export function createStratumClient(o: ClientOptions): StratumClient {
     cluster: createClient(ClusterService, transport),
     models: createClient(ModelService, transport),
     deployments: createClient(DeploymentService, transport),
+    profiles: createClient(ProfileService, transport),
   };
 }
