@@ -80,7 +80,7 @@ class StratumKernelTests(jupyter_kernel_test.KernelTests):
         for code, ename, evalue in [
             ("%stratum train", "UsageError", "train needs NAME|SPEC"),
             ("%stratum runs", "ConnectionError", "cannot reach the Stratum control plane at http://127.0.0.1:9"),
-            ("%stratum profile penguins", "NotAvailable", "profiling is not available yet in this control plane"),
+            ("%stratum profile penguins --tiers", "UsageError", "--tiers needs a value"),
         ]:
             with self.subTest(code=code):
                 self.flush_channels()

@@ -13,9 +13,10 @@ import type { CellOutput, DeployOptions, PredictResponse, ProfileOptions, Row } 
 import { cellOutput } from './cell';
 import { CALL_TIMEOUT_MS, Connections, type ConnectOptions } from './connection';
 import { deploy, deploymentUrl, getDeployment, listDeployments, planDeployment, undeploy } from './deployments';
-import { NotAvailableError } from './errors';
 import { PipelineStore, type Pipeline } from './pipelines';
 import { predict, type PredictOptions } from './predict';
+import { profileModel, type ProfileResult } from './profiles';
+import type { ProfileEvent } from '@stratum/server/dist/profiler/types';
 import { followRun } from './watch';
 
 export interface WatchOptions extends ConnectOptions {
@@ -141,9 +142,19 @@ export class Stratum {
     return predict(url, rows, o);
   }
 
-  /** Resource profile of a model on each tier. */
-  async profile(_model: string, _o: ProfileOptions = {}): Promise<never> {
-    throw new NotAvailableError('profiling');
+  /**
+   * Resource profile of a model on each tier (latency percentiles and throughput per batch size
+   * and concurrency, load time, memory), with the capacity analysis for `qos` when given.
+   */
+  profile(
+    model: string,
+    o: ProfileOptions & ConnectOptions & { readonly onEvent?: (e: ProfileEvent) => void } = {},
+  ): Promise<ProfileResult> {
+    const stop = new AbortController();
+    this.watches.add(stop);
+    return profileModel(this.connections.resolve(o), model, { ...o, signal: stop.signal }).finally(() =>
+      this.watches.delete(stop),
+    );
   }
 
   /** Builds and checks a deployment plan and its infrastructure-as-code; starts nothing. */

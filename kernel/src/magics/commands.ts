@@ -78,8 +78,12 @@ export const MAGICS: readonly CommandSpec[] = [
     args: [{ name: 'MODEL', required: true, description: 'model name, optionally NAME:VERSION' }],
     flags: {
       ...CONNECT,
-      tier: { type: 'list', value: 'T,...', description: 'tiers to profile on (default: all with workers)' },
-      qos: { type: 'string', description: 'service level to check, e.g. p95<50ms' },
+      tiers: { type: 'list', value: 'T,...', description: 'tiers to profile on (default: all known tiers)' },
+      qos: {
+        type: 'string',
+        value: 'p99=20ms,rps=200',
+        description: 'QoS to check: latency budgets, throughput, max cost per hour',
+      },
     },
   },
   {

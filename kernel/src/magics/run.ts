@@ -2,6 +2,7 @@
  * Runs `%stratum` magics: each command is a few lines over the notebook API (one
  * implementation for magics and code) and the renderers.
  */
+import { profileBundles, profileProgressBundle } from '../render/profiles';
 import { State } from '@stratum/proto';
 import { UsageError, type FlagValue } from '@stratum/server/dist/cli/args';
 
@@ -90,11 +91,23 @@ async function runMagic(inv: MagicInvocation, ctx: MagicContext): Promise<void> 
     case 'models':
       out.display(modelsBundle(await stratum.models(args[0] ?? '', conn)));
       return;
-    case 'profile':
-      return stratum.profile(args[0]!, {
-        tiers: flags.tier as string[] | undefined,
+    case 'profile': {
+      const id = `stratum-profile-${Date.now()}`;
+      let shown = false;
+      const result = await stratum.profile(args[0]!, {
+        ...conn,
+        tiers: flags.tiers as string[] | undefined,
         qos: flags.qos as string | undefined,
+        onEvent: (e) => {
+          const b = profileProgressBundle(e);
+          if (!b) return;
+          out.display(b, { id, update: shown });
+          shown = true;
+        },
       });
+      for (const b of profileBundles(result)) out.display(b);
+      return;
+    }
     case 'deploy':
       return deployMagic(args[0]!, flags, ctx);
     case 'deployments':
