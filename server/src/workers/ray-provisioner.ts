@@ -113,6 +113,7 @@ export class RayProvisioner {
   private async run(): Promise<void> {
     while (!this.closed) {
       await this.tick();
+      if (this.closed) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.o.pollMs ?? 1000);
         this.wake = () => {

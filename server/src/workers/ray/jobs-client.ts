@@ -9,6 +9,8 @@
  *   POST /api/jobs/{id}/stop         stop    → { stopped }
  *   GET  /api/jobs/{id}/logs         logs    → { logs }
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 export type RayJobStatus = 'PENDING' | 'RUNNING' | 'STOPPED' | 'SUCCEEDED' | 'FAILED';
 
@@ -86,33 +88,50 @@ export class RayJobsClient {
     return this.base;
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.base}${path}`, {
-        method,
-        headers: {
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(this.o.authorization ? { authorization: this.o.authorization } : {}),
+  /**
+   * One request with node:http, not fetch: Ray's dashboard refuses POSTs that look like they come
+   * from a browser, and fetch always sends `Sec-Fetch-Mode`.
+   */
+  private call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const url = new URL(`${this.base}${path}`);
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<T>((resolve, reject) => {
+      const req = send(
+        url,
+        {
+          method,
+          timeout: this.o.timeoutMs ?? 10000,
+          headers: {
+            accept: 'application/json',
+            ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+            ...(this.o.authorization ? { authorization: this.o.authorization } : {}),
+          },
         },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(this.o.timeoutMs ?? 10000),
-      });
-    } catch (e) {
-      throw new RayApiError(`Ray job API at ${this.base} unreachable: ${(e as Error).message}`);
-    }
-    const text = await res.text();
-    if (!res.ok) {
-      throw new RayApiError(
-        `Ray job API ${method} ${path}: HTTP ${res.status} ${text.slice(0, 500).trim()}`,
-        res.status,
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (e) => reject(new RayApiError(`Ray job API ${method} ${path}: ${e.message}`)));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            if (status < 200 || status >= 300) {
+              return reject(
+                new RayApiError(`Ray job API ${method} ${path}: HTTP ${status} ${text.slice(0, 500).trim()}`, status),
+              );
+            }
+            try {
+              resolve(JSON.parse(text) as T);
+            } catch {
+              reject(new RayApiError(`Ray job API ${method} ${path}: not JSON: ${text.slice(0, 200)}`, status));
+            }
+          });
+        },
       );
-    }
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw new RayApiError(`Ray job API ${method} ${path}: not JSON: ${text.slice(0, 200)}`, res.status);
-    }
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.o.timeoutMs ?? 10000} ms`)));
+      req.on('error', (e) => reject(new RayApiError(`Ray job API at ${this.base} unreachable: ${e.message}`)));
+      req.end(payload);
+    });
   }
 
   async submit(job: RayJobSubmission): Promise<string> {
