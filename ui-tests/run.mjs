@@ -231,6 +231,8 @@ async function galata(home) {
 
 async function main() {
   mkdirSync(results, { recursive: true });
+  // Screenshots are this run's only: a renamed or removed one must not linger from an older run.
+  rmSync(join(results, 'screenshots'), { recursive: true, force: true });
   if (!prerequisites()) {
     failed++;
     return;
