@@ -1,13 +1,19 @@
 #!/usr/bin/env node
 // `npm run setup`: makes a fresh clone ready, idempotently. Each step checks before it acts,
 // so running it again is quick. Used by `npm start`, `npm test` and `npm run bench`.
+//
+// STRATUM_VENV=PREFIX installs the extension and the kernelspec into that existing Python
+// environment instead of .venv, and leaves its packages to whoever made it (binder/postBuild
+// points it at Binder's environment, which binder/requirements.txt filled).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const givenVenv = process.env.STRATUM_VENV ? resolve(process.env.STRATUM_VENV) : undefined;
+const venv = givenVenv ?? join(root, '.venv');
 const env = {
   ...process.env,
   // onnxruntime-node's installer would try to download CUDA files; its CPU binaries ship in the package.
@@ -35,7 +41,7 @@ function hashOf(...files) {
 
 /** Runs `fn` when the inputs' hash differs from the one recorded at `marker`. */
 function whenChanged(marker, inputs, fn) {
-  const path = join(root, marker);
+  const path = resolve(root, marker);
   const hash = hashOf(...inputs);
   if (existsSync(path) && readFileSync(path, 'utf8') === hash) return false;
   fn();
@@ -59,8 +65,15 @@ step('build (proto codegen + TypeScript)', () => {
   run('npm', ['run', 'build', '--silent']);
 });
 
-step('python venv (.venv: JupyterLab, nbclient, test clients)', () => {
-  const py = join(root, '.venv', 'bin', 'python');
+const pythonStep = givenVenv
+  ? `python environment (${venv}, as given)`
+  : 'python venv (.venv: JupyterLab, nbclient, test clients)';
+step(pythonStep, () => {
+  const py = join(venv, 'bin', 'python');
+  if (givenVenv) {
+    if (!existsSync(py)) throw new Error(`STRATUM_VENV=${venv} has no bin/python`);
+    return;
+  }
   if (!existsSync(py)) run(process.env.PYTHON ?? 'python3', ['-m', 'venv', join(root, '.venv')]);
   whenChanged('.venv/.stratum-requirements', ['requirements-dev.txt'], () => {
     run(py, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--upgrade', 'pip']);
@@ -97,8 +110,8 @@ step("chromium (Debian's package, for the UI tests)", () => {
   run('apt-get', ['install', '-y', '-qq', 'chromium'], apt);
 });
 
-step('JupyterLab extension (build stratum-jupyterlab, pip install it into .venv)', () => {
-  const venvBin = join(root, '.venv', 'bin');
+step('JupyterLab extension (build stratum-jupyterlab, pip install it into the venv)', () => {
+  const venvBin = join(venv, 'bin');
   const sources = filesUnder(
     'extension/src',
     'extension/style',
@@ -128,7 +141,7 @@ step('JupyterLab extension (build stratum-jupyterlab, pip install it into .venv)
     'extension/hatch_build.py',
     'extension/install.json',
   );
-  whenChanged('.venv/.stratum-extension', packaged, () =>
+  whenChanged(join(venv, '.stratum-extension'), packaged, () =>
     run(join(venvBin, 'python'), [
       '-m',
       'pip',
@@ -142,6 +155,6 @@ step('JupyterLab extension (build stratum-jupyterlab, pip install it into .venv)
   );
 });
 
-step('Jupyter kernelspec (stratum-ts in .venv)', () => {
-  run(process.execPath, [join(root, 'kernel', 'scripts', 'install-kernelspec.mjs')]);
+step('Jupyter kernelspec (stratum-ts in the venv)', () => {
+  run(process.execPath, [join(root, 'kernel', 'scripts', 'install-kernelspec.mjs'), venv]);
 });
