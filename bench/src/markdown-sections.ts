@@ -1,0 +1,403 @@
+/**
+ * One section of BENCHMARKS.md per benchmark: its table, and the verdicts on its targets. Each
+ * renderer reads the fields its benchmark writes to bench/results/NAME.json.
+ */
+import type { LoadResult } from '@stratum/server/dist/profiler/loadgen';
+
+import { f, pct, table, yes, type Verdict } from './markdown-format';
+
+// What the benchmarks write (the fields read here).
+interface Fanout {
+  results: {
+    trials: number;
+    workers: number;
+    trialMs: number;
+    makespanMs: number;
+    idealMs: number;
+    efficiency: number;
+    schedulingOverheadPerTrialMs: number;
+    overheadPerTrialMs: number;
+    meanGapMs: number;
+  }[];
+  targets: { overheadPerTrialMs: number; efficiencyTwoWorkersLongTrials: number };
+}
+interface ServingPoint extends LoadResult {
+  series: string;
+  meanBatchRows?: number;
+}
+interface Serving {
+  model: string;
+  timing: { durationMs: number };
+  points: ServingPoint[];
+  ratio: { restBatchedOverInProcessAt32: number };
+  target: { restBatchedOverInProcessAt32: number };
+}
+interface ColdStart {
+  targets: { coldStartMs: number };
+  results: {
+    model: string;
+    modelMiB: number;
+    mode: string;
+    runs: number;
+    medianMs: number;
+    p90Ms: number;
+    replicaMs?: number;
+    nextMs?: number;
+  }[];
+}
+interface ProfilerAccuracy {
+  target: { ratioWithin: number };
+  profileSeconds: number;
+  scenarios: {
+    scenario: string;
+    feasible: boolean;
+    recommendation?: string;
+    predictedP99Ms?: number;
+    measuredP99Ms?: number;
+    p99Ratio?: number;
+    predictedRps?: number;
+    measuredRps?: number;
+    rpsRatio?: number;
+    predictedCapacity?: number;
+    measuredCapacity?: number;
+    capacityRatio?: number;
+    reasons?: string[];
+  }[];
+}
+interface Matrix {
+  timing: { durationMs: number; warmupMs: number };
+  concurrency: number[];
+  threads: number;
+  targets: { restOverPeerThroughput: number; gatewayP50Overhead: number };
+  models: { label: string; registered: string; bytes: number; trainer: string; request: string }[];
+  peer: Record<string, string | number>;
+  points: (LoadResult & { model: string; series: string })[];
+  comparisons: {
+    model: string;
+    concurrency: number;
+    throughputRatio: number;
+    restP99Ms: number;
+    peerP99Ms: number;
+    unbatchedRatio: number;
+    directP50Ms: number;
+    gatewayP50Ms: number;
+    gatewayP50Overhead: number;
+    restMet: boolean;
+    gatewayMet: boolean;
+  }[];
+}
+interface Memory {
+  phases: string[];
+  readingsMiB: Record<string, Record<string, number>>;
+  serving: LoadResult;
+  target: { controlPlaneIdleMB: number };
+  controlPlaneIdle: { mb: number; mib: number; ratio: number; met: boolean };
+  loadMs: number;
+}
+interface Soak {
+  minutes: number;
+  ratePerSec: number;
+  killEveryMs: number;
+  warmupMs: number;
+  sent: number;
+  answered: number;
+  failed: number;
+  failureMessages: string[];
+  failureTimesS: number[];
+  bound: { inFlightAtKills: number; failuresBeforeFirstKill: number; withinBound: boolean };
+  gatewayRetries: number;
+  kills: { atS: number; pid: number; inFlightAtClient: number; failuresSince: number; recoveredAfterMs?: number }[];
+  afterWarmup: LoadResult;
+  rss: Record<string, { afterWarmupMiB: number; endMiB: number; growth: number }>;
+  rssGrowthLimit: number;
+  rssMet: boolean;
+}
+
+function fanoutSection(r: Fanout, v: Verdict[]): string {
+  const long = r.results.filter((x) => x.workers === 2 && x.trialMs >= 1000);
+  const worstSched = Math.max(...r.results.map((x) => x.schedulingOverheadPerTrialMs));
+  v.push({
+    target: `scheduling overhead ≤ ${r.targets.overheadPerTrialMs} ms per trial`,
+    measured: `${f(worstSched)} ms (worst case); end to end ${r.results.map((x) => f(x.overheadPerTrialMs)).join(' / ')} ms`,
+    verdict: `${f(worstSched / r.targets.overheadPerTrialMs, 2)}× the limit: ${yes(worstSched <= r.targets.overheadPerTrialMs)}`,
+  });
+  for (const x of long)
+    v.push({
+      target: `parallel efficiency ≥ ${r.targets.efficiencyTwoWorkersLongTrials} (2 workers, ${x.trials} × ${x.trialMs} ms)`,
+      measured: f(x.efficiency, 3),
+      verdict: yes(x.efficiency >= r.targets.efficiencyTwoWorkersLongTrials),
+    });
+  return table(
+    [
+      'trials',
+      'workers',
+      'trial ms',
+      'makespan ms',
+      'ideal ⌈N/W⌉·t ms',
+      'efficiency',
+      'scheduling overhead ms/trial',
+      'end-to-end overhead ms/trial',
+      'slot gap ms',
+    ],
+    r.results.map((x) => [
+      x.trials,
+      x.workers,
+      x.trialMs,
+      x.makespanMs,
+      x.idealMs,
+      f(x.efficiency, 3),
+      f(x.schedulingOverheadPerTrialMs),
+      f(x.overheadPerTrialMs),
+      f(x.meanGapMs),
+    ]),
+  );
+}
+
+function servingSection(r: Serving, v: Verdict[]): string {
+  v.push({
+    target: 'replica REST with batching at c=32 ≥ in-process unbatched throughput (bench/serving)',
+    measured: `${f(r.ratio.restBatchedOverInProcessAt32, 3)}×`,
+    verdict: yes(r.ratio.restBatchedOverInProcessAt32 >= r.target.restBatchedOverInProcessAt32),
+  });
+  return [
+    `Model: ${r.model}; ${r.timing.durationMs / 1000} s per point.`,
+    '',
+    table(
+      ['series', 'load', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'rows/run', 'errors'],
+      r.points.map((p) => [
+        p.series,
+        p.mode === 'closed' ? `c=${p.concurrency}` : `${p.ratePerSec}/s`,
+        f(p.throughput, 0),
+        f(p.latency.p50Ms, 2),
+        f(p.latency.p90Ms, 2),
+        f(p.latency.p99Ms, 2),
+        f(p.latency.maxMs, 1),
+        f(p.meanBatchRows),
+        p.errors,
+      ]),
+    ),
+  ].join('\n');
+}
+
+function matrixSection(r: Matrix, v: Verdict[]): string {
+  const out: string[] = [
+    `Closed loop, ${r.timing.durationMs / 1000} s per point after ${r.timing.warmupMs / 1000} s of warm-up, one-row JSON requests, ${r.threads} onnxruntime intra-op thread in every server. Peer: ${r.peer.server} — KServe ${r.peer.kserve}, onnxruntime ${r.peer.onnxruntime}, FastAPI ${r.peer.fastapi}, uvicorn ${r.peer.uvicorn}, Python ${r.peer.python}.`,
+    '',
+    table(
+      ['model', 'made by', 'ONNX bytes', 'request'],
+      r.models.map((m) => [m.label, `a Stratum run (${m.trainer}), registered as ${m.registered}`, m.bytes, m.request]),
+    ),
+  ];
+  for (const m of r.models) {
+    const points = r.points.filter((p) => p.model === m.label);
+    const series = [...new Set(points.map((p) => p.series))];
+    out.push(
+      '',
+      `**${m.label}**: req/s, and p50 / p99 ms, by concurrency`,
+      '',
+      table(
+        ['series', ...r.concurrency.map((c) => `c=${c}`)],
+        series.map((s) => [
+          s,
+          ...r.concurrency.map((c) => {
+            const p = points.find((x) => x.series === s && x.concurrency === c);
+            return p
+              ? `${f(p.throughput, 0)} (${f(p.latency.p50Ms, 2)} / ${f(p.latency.p99Ms, 2)})${p.errors ? `, ${p.errors} errors` : ''}`
+              : '-';
+          }),
+        ]),
+      ),
+    );
+  }
+  out.push(
+    '',
+    'Ratios, same run: Stratum REST as deployed (replica REST, batching on) over the KServe peer; the unbatched replica over the peer; the gateway over the same replica directly.',
+    '',
+    table(
+      [
+        'model',
+        'c',
+        'REST / peer req/s',
+        'p99 REST ms',
+        'p99 peer ms',
+        '≥ 2× at ≤ p99',
+        'unbatched / peer req/s',
+        'p50 direct ms',
+        'p50 gateway ms',
+        'gateway p50',
+        '≤ +15%',
+      ],
+      r.comparisons.map((x) => [
+        x.model,
+        x.concurrency,
+        f(x.throughputRatio, 2),
+        f(x.restP99Ms, 2),
+        f(x.peerP99Ms, 2),
+        x.restMet ? 'yes' : 'no',
+        f(x.unbatchedRatio, 2),
+        f(x.directP50Ms, 2),
+        f(x.gatewayP50Ms, 2),
+        pct(x.gatewayP50Overhead),
+        x.gatewayMet ? 'yes' : 'no',
+      ]),
+    ),
+    '',
+    "Reading the table: with batching on, a replica waits up to the deployment's max queue delay (2 ms) for more rows before it runs a batch, so with one request in flight (c=1) every request pays that wait; the unbatched replica shows the transport alone. The gateway is one more busy process: here the load generator, the gateway and the replica share the 2 cores (with the other jobs on the machine), so each forwarded request also costs CPU time the replica would otherwise get.",
+  );
+  for (const m of r.models) {
+    const rows = r.comparisons.filter((x) => x.model === m.label);
+    const rest = rows.filter((x) => x.restMet).length;
+    const gw = rows.filter((x) => x.gatewayMet).length;
+    const best = rows.reduce((a, b) => (b.throughputRatio > a.throughputRatio ? b : a));
+    v.push({
+      target: `Stratum REST ≥ ${r.targets.restOverPeerThroughput}× the Python peer's req/s at equal or better p99 — ${m.label}`,
+      measured: `${rows.map((x) => `c=${x.concurrency}: ${f(x.throughputRatio, 2)}×`).join(', ')} (best ${f(best.throughputRatio, 2)}× at c=${best.concurrency}, p99 ${f(best.restP99Ms, 2)} vs ${f(best.peerP99Ms, 2)} ms)`,
+      verdict: `${rest === rows.length ? '**met**' : rest === 0 ? '**not met**' : '**met in part**'} at ${rest} of ${rows.length} concurrencies`,
+    });
+    v.push({
+      target: `gateway adds ≤ ${r.targets.gatewayP50Overhead * 100}% at p50 (vs the same replica directly) — ${m.label}`,
+      measured: rows.map((x) => `c=${x.concurrency}: ${pct(x.gatewayP50Overhead)}`).join(', '),
+      verdict: `${gw === rows.length ? '**met**' : gw === 0 ? '**not met**' : '**met in part**'} at ${gw} of ${rows.length} concurrencies`,
+    });
+  }
+  return out.join('\n');
+}
+
+function coldstartSection(r: ColdStart, v: Verdict[]): string {
+  for (const x of r.results.filter((y) => y.mode !== 'already routed (first req)'))
+    v.push({
+      target: `scale from zero < ${r.targets.coldStartMs} ms, median (${x.model} model, ${x.mode})`,
+      measured: `${f(x.medianMs, 0)} ms`,
+      verdict: `${f(x.medianMs / r.targets.coldStartMs, 2)}× the limit: ${yes(x.medianMs < r.targets.coldStartMs)}`,
+    });
+  return table(
+    ['model', 'MiB', 'mode', 'runs', 'median ms', 'p90 ms', 'replica start ms', 'next request ms'],
+    r.results.map((x) => [
+      x.model,
+      f(x.modelMiB, 1),
+      x.mode,
+      x.runs,
+      f(x.medianMs, 0),
+      f(x.p90Ms, 0),
+      f(x.replicaMs, 0),
+      f(x.nextMs, 1),
+    ]),
+  );
+}
+
+function profilerSection(r: ProfilerAccuracy, v: Verdict[]): string {
+  const measured = r.scenarios.filter((s) => s.feasible);
+  const ratios = measured.flatMap((s) => [s.p99Ratio!, s.rpsRatio!, s.capacityRatio!]);
+  const within = ratios.filter((x) => Math.abs(x - 1) <= r.target.ratioWithin).length;
+  v.push({
+    target: `profiler predictions within ±${r.target.ratioWithin * 100}% of a load test`,
+    measured: `${within} of ${ratios.length} ratios within (p99 ratios ${measured.map((s) => f(s.p99Ratio, 2)).join(', ')})`,
+    verdict: yes(within === ratios.length),
+  });
+  return [
+    `Profile took ${f(r.profileSeconds)} s.`,
+    '',
+    table(
+      [
+        'scenario',
+        'recommended',
+        'p99 predicted ms',
+        'p99 measured ms',
+        'ratio',
+        'req/s asked',
+        'req/s served',
+        'ratio',
+        'capacity predicted',
+        'capacity measured',
+        'ratio',
+      ],
+      r.scenarios.map((s) =>
+        s.feasible
+          ? [
+              s.scenario,
+              s.recommendation!,
+              f(s.predictedP99Ms, 2),
+              f(s.measuredP99Ms, 2),
+              f(s.p99Ratio, 2),
+              s.predictedRps!,
+              f(s.measuredRps, 0),
+              f(s.rpsRatio, 2),
+              f(s.predictedCapacity, 0),
+              f(s.measuredCapacity, 0),
+              f(s.capacityRatio, 2),
+            ]
+          : [s.scenario, `infeasible: ${(s.reasons ?? []).join('; ')}`, '', '', '', '', '', '', '', '', ''],
+      ),
+    ),
+  ].join('\n');
+}
+
+function memorySection(r: Memory, v: Verdict[]): string {
+  v.push({
+    target: `control plane idles under ${r.target.controlPlaneIdleMB} MB resident`,
+    measured: `${f(r.controlPlaneIdle.mb, 0)} MB (${f(r.controlPlaneIdle.mib)} MiB), the largest idle reading; fresh: ${f(((r.readingsMiB['control plane']?.[r.phases[0]!] ?? NaN) * 2 ** 20) / 1e6, 0)} MB`,
+    verdict: `${f(r.controlPlaneIdle.ratio, 2)}× the limit: ${yes(r.controlPlaneIdle.met)}`,
+  });
+  const roles = Object.keys(r.readingsMiB);
+  return [
+    `VmRSS from /proc/PID/status, MiB; the largest process of each role in each phase ("-": none in that phase). Serving load: closed loop c=16 through the gateway for ${r.loadMs / 1000} s, ${f(r.serving.throughput, 0)} req/s.`,
+    '',
+    table(
+      ['process', ...r.phases],
+      roles.map((role) => [role, ...r.phases.map((p) => f(r.readingsMiB[role]?.[p]))]),
+    ),
+  ].join('\n');
+}
+
+function soakSection(r: Soak, v: Verdict[]): string {
+  v.push({
+    target: 'soak: failed requests ≤ the requests in flight on the killed replicas',
+    measured: `${r.failed} failed of ${r.sent} sent; bound ${r.bound.inFlightAtKills} (in flight at the client at the ${r.kills.length} kills)`,
+    verdict: yes(r.bound.withinBound),
+  });
+  const worst = Math.max(...Object.values(r.rss).map((x) => x.growth));
+  v.push({
+    target: `soak: resident memory of long-lived processes grows ≤ ${r.rssGrowthLimit * 100}%`,
+    measured: Object.entries(r.rss)
+      .map(([role, x]) => `${role} ${pct(x.growth)}`)
+      .join(', '),
+    verdict: `worst ${pct(worst)}: ${yes(r.rssMet)}`,
+  });
+  return [
+    `${r.minutes} min of open-loop load at ${r.ratePerSec} req/s through the gateway on a deployment of 2 replicas (penguins), SIGKILL of one replica every ${r.killEveryMs / 1000} s; warm-up ${r.warmupMs / 1000} s.`,
+    '',
+    `Sent ${r.sent}, answered ${r.answered}, failed ${r.failed}${r.failed ? ` (${r.failureMessages.join('; ')}; at ${[...new Set(r.failureTimesS.map((t) => t.toFixed(1)))].join(', ')} s)` : ''}; gateway retries ${r.gatewayRetries}. After warm-up: ${f(r.afterWarmup.throughput)} req/s, p50 ${f(r.afterWarmup.latency.p50Ms, 2)} ms, p90 ${f(r.afterWarmup.latency.p90Ms, 2)} ms, p99 ${f(r.afterWarmup.latency.p99Ms, 2)} ms, max ${f(r.afterWarmup.latency.maxMs)} ms (latency from the intended send time).`,
+    '',
+    table(
+      [
+        'kill at s',
+        'replica pid',
+        'in flight at the client',
+        'failed until the next kill',
+        'back to 2 ready replicas after ms',
+      ],
+      r.kills.map((k) => [f(k.atS, 0), k.pid, k.inFlightAtClient, k.failuresSince, f(k.recoveredAfterMs, 0)]),
+    ),
+    '',
+    table(
+      ['long-lived process', 'RSS after warm-up MiB', 'RSS at the end MiB', 'growth'],
+      Object.entries(r.rss).map(([role, x]) => [role, f(x.afterWarmupMiB), f(x.endMiB), pct(x.growth)]),
+    ),
+  ].join('\n');
+}
+
+export const SECTIONS: Record<string, { title: string; render: (r: never, v: Verdict[]) => string }> = {
+  fanout: { title: 'Fan-out: the scheduler', render: fanoutSection },
+  serving: {
+    title: 'Serving: one replica, REST and gRPC, batching off and on (bench/serving)',
+    render: servingSection,
+  },
+  'serving-matrix': {
+    title: 'Serving matrix: in-process, replica, gateway and the Python peer',
+    render: matrixSection,
+  },
+  coldstart: { title: 'Cold start through the gateway', render: coldstartSection },
+  'profiler-accuracy': { title: 'Profiler accuracy: predicted vs measured', render: profilerSection },
+  memory: { title: 'Resident memory', render: memorySection },
+  soak: { title: 'Soak: steady load while replicas are killed', render: soakSection },
+};

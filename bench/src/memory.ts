@@ -1,0 +1,161 @@
+/**
+ * bench/memory: resident memory (VmRSS from /proc/PID/status) of every long-lived Stratum
+ * process — control plane, worker agents, gateway, a replica, a warm-pool process, a trial
+ * executor — idle and under load, on a whole `stratum serve --workers 2`:
+ *
+ *   1. idle, fresh: a few seconds after start
+ *   2. training: examples/penguins.yaml runs (10 trials on 2 workers); peak of each process
+ *   3. idle, deployed: penguins deployed (1 replica), nothing sent
+ *   4. serving: closed loop of one-row requests through the gateway; peak of each process
+ *   5. idle, after: a few seconds after the load stopped
+ *
+ * Target: the control plane idles under 150 MB (143 MiB) resident.
+ *
+ *   node bench/dist/memory.js [--quick]
+ */
+import { closedLoop, type LoadResult } from '@stratum/server/dist/profiler/loadgen';
+import { inferTask } from '@stratum/server/dist/profiler/sweep';
+import { loadavg } from 'node:os';
+
+import { printTable, writeResult } from './report';
+import { sampleRows } from './requests';
+import { childrenOf, PENGUINS_SPEC, rssMiB, StratumSystem } from './system';
+
+export const CONTROL_PLANE_IDLE_TARGET_MB = 150;
+const MIB_PER_MB = 1e6 / 2 ** 20;
+
+export const PHASES = ['idle, fresh', 'training (peak)', 'idle, deployed', 'serving load (peak)', 'idle, after load'];
+
+/** Role → phase → MiB (the largest of the role's processes in that phase). */
+type Readings = Record<string, Record<string, number>>;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function roles(system: StratumSystem, replicas: readonly number[]): Map<string, number[]> {
+  const parts = system.parts(replicas);
+  const executors = parts.workers.flatMap((w) =>
+    childrenOf(w)
+      .filter((c) => c.cmd.includes('executor-main.js'))
+      .map((c) => c.pid),
+  );
+  return new Map([
+    ['control plane', [parts.controlPlane]],
+    ['worker agent', [...parts.workers]],
+    ['gateway', [parts.gateway]],
+    ['replica (penguins)', [...replicas]],
+    ['warm-pool process', [...parts.warmPool]],
+    ['trial executor', executors],
+  ]);
+}
+
+function record(readings: Readings, phase: string, pids: Map<string, number[]>): void {
+  for (const [role, list] of pids) {
+    for (const pid of list) {
+      const mib = rssMiB(pid);
+      if (mib === null) continue;
+      const row = (readings[role] ??= {});
+      row[phase] = Math.max(row[phase] ?? 0, mib);
+    }
+  }
+}
+
+/** Samples every 250 ms (process list every second) while `work` runs; keeps each role's peak. */
+async function peakDuring<T>(
+  readings: Readings,
+  phase: string,
+  pidsNow: () => Map<string, number[]>,
+  work: Promise<T>,
+): Promise<T> {
+  let pids = pidsNow();
+  let ticks = 0;
+  const timer = setInterval(() => {
+    if (++ticks % 4 === 0) pids = pidsNow();
+    record(readings, phase, pids);
+  }, 250);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+    record(readings, phase, pidsNow());
+  }
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const settleMs = quick ? 3000 : 8000;
+  const loadMs = quick ? 4000 : 15_000;
+  const started = performance.now();
+  const load = { before: loadavg()[0]!, after: 0 };
+  const readings: Readings = {};
+  let serving: LoadResult;
+  let trainingSeconds: number;
+  const system = await StratumSystem.start({ workers: 2 });
+  try {
+    await sleep(settleMs);
+    record(readings, PHASES[0]!, roles(system, []));
+
+    trainingSeconds = (
+      await peakDuring(readings, PHASES[1]!, () => roles(system, []), system.run({ file: PENGUINS_SPEC }))
+    ).seconds;
+
+    const deployment = await system.deploy('penguins', ['--min', '1', '--max', '1']);
+    const replicas = deployment.replicas.map((r) => system.replicaPid(r.pid));
+    await sleep(settleMs);
+    record(readings, PHASES[2]!, roles(system, replicas));
+
+    const sample = sampleRows(await system.modelFile('penguins'));
+    const t = inferTask(system.gateway, deployment.name, sample.json, 16);
+    serving = await peakDuring(
+      readings,
+      PHASES[3]!,
+      () => roles(system, replicas),
+      closedLoop(t.task, { concurrency: 16, durationMs: loadMs, warmupMs: 500 }),
+    );
+    t.close();
+    await sleep(settleMs);
+    record(readings, PHASES[4]!, roles(system, replicas));
+  } finally {
+    await system.stop();
+  }
+  load.after = loadavg()[0]!;
+
+  const order = [
+    'control plane',
+    'worker agent',
+    'gateway',
+    'replica (penguins)',
+    'warm-pool process',
+    'trial executor',
+  ];
+  printTable(
+    'resident memory (VmRSS, MiB; the largest process of each role; "-": no such process in that phase)',
+    ['process', ...PHASES],
+    order.map((role) => [role, ...PHASES.map((p) => readings[role]?.[p]?.toFixed(1) ?? '-')]),
+  );
+  const cp = readings['control plane']!;
+  const idleMiB = Math.max(cp[PHASES[0]!] ?? 0, cp[PHASES[2]!] ?? 0, cp[PHASES[4]!] ?? 0);
+  const idleMB = idleMiB / MIB_PER_MB;
+  const met = idleMB < CONTROL_PLANE_IDLE_TARGET_MB;
+  console.log(
+    `\ncontrol plane idle: ${idleMB.toFixed(0)} MB (${idleMiB.toFixed(1)} MiB) = ${(idleMB / CONTROL_PLANE_IDLE_TARGET_MB).toFixed(2)} × the ${CONTROL_PLANE_IDLE_TARGET_MB} MB target: ${met ? 'met' : 'not met'}; serving load ${serving.throughput.toFixed(0)} req/s through the gateway (c=16)`,
+  );
+  const path = writeResult(quick ? 'memory-quick' : 'memory', {
+    phases: PHASES,
+    settleMs,
+    loadMs,
+    trainingSeconds,
+    serving,
+    readingsMiB: readings,
+    target: { controlPlaneIdleMB: CONTROL_PLANE_IDLE_TARGET_MB },
+    controlPlaneIdle: { mb: idleMB, mib: idleMiB, ratio: idleMB / CONTROL_PLANE_IDLE_TARGET_MB, met },
+    loadAverage: load,
+    seconds: (performance.now() - started) / 1000,
+  });
+  console.log(`wrote ${path}`);
+}
+
+if (require.main === module)
+  void main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
