@@ -61,6 +61,8 @@ interface TrackedJob {
   idleSince: number;
   /** Set when Stratum asked Ray to stop it: its end is expected. */
   stopReason?: string;
+  /** Whether a long wait for Ray to start it was reported. */
+  toldPending?: boolean;
 }
 
 export const RAY_JOB_PREFIX = 'stratum-ray-';
@@ -138,9 +140,12 @@ export class RayProvisioner {
       if (this.apiDown) this.o.log.info({ address: this.o.client.address }, 'Ray job API reachable again');
       this.apiDown = false;
     } catch (e) {
-      if (!(e instanceof RayApiError)) throw e;
-      if (!this.apiDown) this.o.log.warn({ err: e.message }, 'Ray job API call failed; retrying');
-      this.apiDown = true;
+      if (!(e instanceof RayApiError)) {
+        this.o.log.error({ err: (e as Error).message }, 'Ray provisioner step failed; retrying');
+      } else {
+        if (!this.apiDown) this.o.log.warn({ err: e.message }, 'Ray job API call failed; retrying');
+        this.apiDown = true;
+      }
     }
   }
 
@@ -157,6 +162,12 @@ export class RayProvisioner {
       } else if (info.status === 'RUNNING' && job.phase === 'pending') {
         job.phase = 'starting';
         job.startedAt = this.clock.now();
+      } else if (info.status === 'PENDING' && !job.toldPending) {
+        // Waiting for resources is normal (an autoscaler may add a node), but say so once.
+        if (this.clock.now() - job.submittedAt > this.o.scaling.joinTimeoutMs) {
+          job.toldPending = true;
+          this.o.log.warn({ worker: name, rayMessage: info.message }, 'Ray has not started this worker job yet');
+        }
       }
     }
   }

@@ -173,6 +173,19 @@ describe('RayProvisioner', () => {
     expect([...h.ray.jobs.values()].every((j) => j.status === 'STOPPED')).toBe(true);
   });
 
+  it('says once when Ray leaves a job waiting for resources, and keeps counting it as capacity', async () => {
+    h = await harness();
+    h.queue = [trial('t1')];
+    await h.provisioner.tick();
+    h.clock.t += DEFAULT_SCALING.joinTimeoutMs + 1;
+    await h.provisioner.tick();
+    await h.provisioner.tick();
+    const told = h.logs.filter((l) => l.msg === 'Ray has not started this worker job yet');
+    expect(told).toHaveLength(1);
+    expect(told[0]!.rayMessage).toBe('Job has not started yet.');
+    expect(h.ray.jobs.size).toBe(1);
+  });
+
   it('keeps going when the job API is down, and says so once', async () => {
     h = await harness();
     const down = await harness({ client: new RayJobsClient({ address: 'http://127.0.0.1:9' }) }, h.ray);
