@@ -78,6 +78,9 @@ describe('Ray provisioner on a real Ray head', () => {
       '--num-cpus=2',
       '--resources={"stratum-tier-cloud": 4}',
       '--include-dashboard=true',
+      // Less to start: no log monitor, a small object store (workers exchange nothing through it).
+      '--include-log-monitor=false',
+      '--object-store-memory=100000000',
       `--temp-dir=${join(tmp, 'ray')}`,
       '--disable-usage-stats',
     ]);
