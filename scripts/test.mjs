@@ -11,9 +11,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const env = { ...process.env, STRATUM_LOG_LEVEL: 'warn' };
 const only = process.argv.slice(2);
 
-function jest() {
+// Suites that drive real process trees (control planes, workers, replicas, Ray, JupyterLab
+// kernels) run one at a time: two of them side by side on 2 cores starve each other.
+const HEAVY = 'e2e\\.test|binder\\.test|notebook\\.test|kernel\\.test';
+
+function jest(extra) {
   const out = join(mkdtempSync(join(tmpdir(), 'stratum-jest-')), 'results.json');
-  const args = ['jest', '--ci', '--maxWorkers=2', '--json', `--outputFile=${out}`, ...only];
+  const args = ['jest', '--ci', '--json', `--outputFile=${out}`, ...extra, ...only];
   const r = spawnSync('npx', args, { cwd: root, stdio: 'inherit', env });
   try {
     const res = JSON.parse(readFileSync(out, 'utf8'));
@@ -39,7 +43,9 @@ function uiTests() {
   return m ? { passed: Number(m[1]), failed: Number(m[2]), ok: r.status === 0 } : { passed: 0, failed: 1, ok: false };
 }
 
-const results = [jest()];
+const results = only.length
+  ? [jest(['--maxWorkers=2'])]
+  : [jest(['--maxWorkers=2', '--testPathIgnorePatterns', HEAVY]), jest(['--runInBand', '--testPathPattern', HEAVY])];
 // Arguments narrow the run to jest patterns (for developers); the UI suite runs with the full suite.
 if (only.length === 0) results.push(uiTests());
 const passed = results.reduce((a, r) => a + r.passed, 0);

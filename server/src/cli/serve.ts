@@ -137,14 +137,17 @@ export async function serve(flags: Flags): Promise<void> {
   // A gateway still serving from before a control plane restart is adopted, not replaced:
   // the data plane must not blink because the control plane did.
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-  const gateway = (await isGateway(gatewayUrl))
-    ? gatewayUrl
-    : await provisioner.startGateway(gatewayPort || (await freePort()));
+  const adopted = (await isGateway(gatewayUrl)) ? previousGatewayPid(home) : undefined;
+  const gateway =
+    adopted !== undefined ? gatewayUrl : await provisioner.startGateway(gatewayPort || (await freePort()));
+  const gatewayPid = adopted ?? provisioner.pids().gateway;
   cp.setEndpoint(gateway);
   const ray = kind === 'ray' ? await rayProvisioner(flags, cp, allowed, log) : undefined;
-  writeFileSync(join(home, 'server.json'), JSON.stringify({ url: cp.url, gateway, pid: process.pid }) + '\n', {
-    mode: 0o600,
-  });
+  writeFileSync(
+    join(home, 'server.json'),
+    JSON.stringify({ url: cp.url, gateway, gatewayPid, pid: process.pid }) + '\n',
+    { mode: 0o600 },
+  );
   process.stdout.write(
     `stratum control plane on ${cp.url} with ${workers} local worker(s)` +
       (ray ? ` and up to ${flags['ray-max-workers'] ?? DEFAULT_SCALING.maxWorkers} Ray worker job(s)` : '') +
@@ -153,6 +156,14 @@ export async function serve(flags: Flags): Promise<void> {
   onShutdown(async () => {
     await ray?.stopAll();
     await provisioner.stopAll();
+    // An adopted gateway is ours now: a clean shutdown stops it like one we started.
+    if (adopted) {
+      try {
+        process.kill(adopted, 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+    }
     await cp.close();
   });
 }
@@ -256,6 +267,16 @@ async function rayProvisioner(
   });
   await ray.start();
   return ray;
+}
+
+/** The gateway pid the previous `serve` recorded (0 when unknown: the gateway is still adopted). */
+function previousGatewayPid(home: string): number {
+  try {
+    const info = JSON.parse(readFileSync(join(home, 'server.json'), 'utf8')) as { gatewayPid?: number };
+    return Number(info.gatewayPid ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 async function isGateway(url: string): Promise<boolean> {
