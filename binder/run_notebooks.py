@@ -1,6 +1,7 @@
 """Executes the demo notebooks headless, as a person would run them top to bottom on Binder.
 
     python binder/run_notebooks.py OUT_DIR [NOTEBOOK ...] [--measure PID ...] [--report FILE]
+    binder/start python binder/run_notebooks.py OUT_DIR     # with a control plane of its own
 
 Each notebook (default: every binder/notebooks/*.ipynb, in name order) runs with nbclient on
 the kernel its metadata names (the "Stratum (TypeScript)" kernelspec of this Python
@@ -10,6 +11,9 @@ is written to OUT_DIR. While they run, the resident memory of the whole stack is
 the control plane with its workers, replicas and gateway) plus this runner's descendants (the
 kernels and whatever they start); the runner itself stands in for the Jupyter server that
 manages kernels on Binder, which is already counted, so it is left out.
+
+Run through binder/start without STRATUM_SERVER, the control plane that start launches becomes
+this runner's child: it is measured with the rest and stopped at the end.
 
 Workers that a notebook starts (the traffic scenario's edge and fog boxes) outlive its kernel,
 as they would on Binder: this runner is their subreaper, so they stay in the measured tree, and
