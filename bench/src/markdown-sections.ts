@@ -109,6 +109,7 @@ interface Soak {
   kills: { atS: number; pid: number; inFlightAtClient: number; failuresSince: number; recoveredAfterMs?: number }[];
   afterWarmup: LoadResult;
   rss: Record<string, { afterWarmupMiB: number; endMiB: number; growth: number }>;
+  rssTrajectory?: { atS: number; mib: Record<string, number> }[];
   rssGrowthLimit: number;
   rssMet: boolean;
 }
@@ -383,6 +384,17 @@ function soakSection(r: Soak, v: Verdict[]): string {
       ['long-lived process', 'RSS after warm-up MiB', 'RSS at the end MiB', 'growth'],
       Object.entries(r.rss).map(([role, x]) => [role, f(x.afterWarmupMiB), f(x.endMiB), pct(x.growth)]),
     ),
+    ...(r.rssTrajectory?.length
+      ? [
+          '',
+          'The same processes over the run (MiB, after warm-up, just before each kill, at the end):',
+          '',
+          table(
+            ['process', ...r.rssTrajectory.map((t) => `${f(t.atS, 0)} s`)],
+            Object.keys(r.rss).map((role) => [role, ...r.rssTrajectory!.map((t) => f(t.mib[role]))]),
+          ),
+        ]
+      : []),
   ].join('\n');
 }
 

@@ -8,8 +8,9 @@
  * (an upper bound of those in flight on the killed replica: the bound failures must stay
  * within), the failures from it to the next kill, and how long until the deployment had 2 ready
  * replicas again; the gateway's retries; latency after warm-up; and the resident memory of
- * each long-lived process (control plane, worker agents, gateway) after warm-up vs at the
- * end, which must not grow by more than 10%.
+ * each long-lived process (control plane, worker agents, gateway) after warm-up (until just
+ * before the first kill) vs at the end, which must not grow by more than 10%, with its readings
+ * before every kill in between.
  *
  *   node bench/dist/soak.js [--minutes 10] [--rate 100] [--quick]   (--quick: 1 minute)
  */
@@ -51,7 +52,8 @@ async function main(): Promise<void> {
   if (!(minutes > 0) || !(rate > 0)) throw new Error('--minutes and --rate expect numbers > 0');
   const durationMs = minutes * 60_000;
   const killEveryMs = Math.min(60_000, durationMs / 3);
-  const warmupMs = Math.min(45_000, killEveryMs / 2);
+  // Warm-up: until just before the first kill; latency and the RSS baseline start there.
+  const warmupMs = killEveryMs - 1000;
   const load = { before: loadavg()[0]!, after: 0 };
 
   const system = await StratumSystem.start({ workers: 2 });
@@ -62,6 +64,8 @@ async function main(): Promise<void> {
   let inFlight = 0;
   let result: LoadResult;
   let rss: Record<string, { afterWarmupMiB: number; endMiB: number; growth: number }> = {};
+  /** RSS of each long-lived process (MiB) after warm-up, just before each kill, and at the end. */
+  const trajectory: { atS: number; mib: Record<string, number> }[] = [];
   let retries = 0;
   let name = '';
   try {
@@ -91,6 +95,10 @@ async function main(): Promise<void> {
       ['gateway', parts.gateway],
     ];
     const afterWarmup = new Map<string, number>();
+    const sampleRss = (): void => {
+      const mib = Object.fromEntries(longLived.map(([role, pid]) => [role, rssMiB(pid) ?? NaN]));
+      trajectory.push({ atS: (performance.now() - t0) / 1000, mib });
+    };
     const at = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms - (performance.now() - t0))));
 
     const loadDone = openLoop(task, {
@@ -103,6 +111,7 @@ async function main(): Promise<void> {
     const schedule = (async () => {
       await at(warmupMs);
       for (const [role, pid] of longLived) afterWarmup.set(role, rssMiB(pid) ?? NaN);
+      sampleRss();
       const recoveries: Promise<void>[] = [];
       for (let k = 1; k * killEveryMs <= durationMs - Math.min(30_000, killEveryMs / 2); k++) {
         await at(k * killEveryMs);
@@ -114,6 +123,7 @@ async function main(): Promise<void> {
           continue;
         }
         const pid = system.replicaPid(victim.pid);
+        if (k > 1) sampleRss();
         const kill: Kill = {
           atS: (performance.now() - t0) / 1000,
           pid,
@@ -145,6 +155,7 @@ async function main(): Promise<void> {
       await Promise.all(recoveries);
     })().catch((e: unknown) => void (scheduleError = e));
     result = await loadDone;
+    sampleRss();
     // At the end of the load, under the same load as after warm-up.
     rss = Object.fromEntries(
       longLived.map(([role, pid]) => {
@@ -214,6 +225,7 @@ async function main(): Promise<void> {
     kills,
     afterWarmup: result,
     rss,
+    rssTrajectory: trajectory,
     rssGrowthLimit: RSS_GROWTH_LIMIT,
     rssMet,
     loadAverage: load,
