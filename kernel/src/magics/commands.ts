@@ -4,6 +4,13 @@
  */
 import type { CommandSpec, FlagSpec } from '@stratum/server/dist/cli/args';
 import { usage } from '@stratum/server/dist/cli/args';
+import { COMMANDS as CLI_COMMANDS } from '@stratum/server/dist/cli/commands';
+
+/** A CLI command's spec for a magic, without the flags the magic has no use for. */
+function magicOf(name: string, without: readonly string[]): CommandSpec {
+  const spec = CLI_COMMANDS.find((c) => c.name === name)!;
+  return { ...spec, flags: Object.fromEntries(Object.entries(spec.flags).filter(([k]) => !without.includes(k))) };
+}
 
 const CONNECT: Record<string, FlagSpec> = {
   server: {
@@ -86,29 +93,8 @@ export const MAGICS: readonly CommandSpec[] = [
       },
     },
   },
-  {
-    name: 'deploy',
-    summary: 'Publish a model as an endpoint on a tier; the plan is checked before anything starts.',
-    args: [{ name: 'MODEL[:VERSION]', required: true, description: 'registered model' }],
-    flags: {
-      ...CONNECT,
-      tier: { type: 'string', description: 'tier to run on (cloud, fog, edge, ...)' },
-      qos: { type: 'string', value: 'p99=20ms,rps=200', description: 'latency budgets, throughput, max cost per hour' },
-      min: { type: 'number', value: 'N', description: 'fewest replicas (0 scales to zero when idle; default 0)' },
-      max: { type: 'number', value: 'N', description: 'most replicas (default 4)' },
-      name: { type: 'string', description: 'deployment name (default: the model name)' },
-      fallback: {
-        type: 'list',
-        value: 'TIER,...',
-        description: 'tiers replicas may move to when the tier has no room',
-      },
-      'dry-run': {
-        type: 'boolean',
-        description: 'show the plan, its checks and the infrastructure-as-code; start nothing',
-      },
-      wait: { type: 'number', value: 'S', description: 'seconds to wait for the first replica (default 120)' },
-    },
-  },
+  // The CLI's own deploy entry (one definition of its flags), less what the magic does not take.
+  magicOf('deploy', ['json', 'target-concurrency']),
   { name: 'deployments', summary: 'List deployments with replicas and live load.', args: [], flags: { ...CONNECT } },
   {
     name: 'undeploy',
