@@ -70,13 +70,13 @@ def tree(table: dict[int, tuple[int, int, str]], roots: list[int]) -> set[int]:
     for pid, (ppid, _, _) in table.items():
         children.setdefault(ppid, []).append(pid)
     seen: set[int] = set()
-    todo = [r for r in roots if r in table]
-    while todo:
-        pid = todo.pop()
+    pending = [r for r in roots if r in table]
+    while pending:
+        pid = pending.pop()
         if pid in seen:
             continue
         seen.add(pid)
-        todo.extend(children.get(pid, []))
+        pending.extend(children.get(pid, []))
     return seen
 
 
