@@ -61,7 +61,7 @@ ${Object.entries(run.versions)
   .map(([k, v]) => `| ${k} | ${v} |`)
   .join('\n')}
 
-The machine was shared: other engineers' test suites ran on the same ${run.machine.cpus} cores throughout, so the 1-minute load average stayed between ${f(Math.min(...loads))} and ${f(Math.max(...loads))} (see each section). Every process here competes with them and with the load generator for the CPU; ratios measured in the same run are the figures to compare, absolute numbers will be better on an idle machine.
+The machine is shared with other engineers, whose test suites ran on the same ${run.machine.cpus} cores during parts of this run: the 1-minute load average ranged from ${f(Math.min(...loads))} to ${f(Math.max(...loads))} (each section gives it before and after; above ${run.machine.cpus}, processes wait for a core). Every Stratum process here also shares those cores with the load generator, so compare the ratios measured within the run; absolute figures will be better on an idle machine.
 
 ## Targets
 
