@@ -8,7 +8,7 @@
 import { Deployment_State, Replica_State, type Deployment } from '@stratum/proto';
 import { createStratumClient, type StratumClient } from '@stratum/server/dist/client';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -233,12 +233,16 @@ export class StratumSystem {
     return pid;
   }
 
+  /** Stops every part, then removes the home (kept, with serve.log, when STRATUM_BENCH_KEEP_HOME is set). */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = new Promise((resolve) => this.child.once('exit', resolve));
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (process.env.STRATUM_BENCH_KEEP_HOME) console.error(`bench: Stratum home kept at ${this.home}`);
+    else rmSync(this.home, { recursive: true, force: true });
   }
 }
