@@ -1,7 +1,8 @@
 /** Helpers shared by the built-in plugins: input checks, row conversion, class arithmetic. */
 import { trainerInfo } from './catalog';
 import { TrainerError } from './errors';
-import type { TrainInput } from './types';
+import type { Task } from './catalog';
+import type { TrainedModel, TrainInput } from './types';
 
 export interface InputShape {
   readonly rows: number;
@@ -87,4 +88,26 @@ export function readState<T extends { trainer: string; version: number }>(
     throw new TrainerError(trainer, `not a saved ${trainer} model (version ${version})`, { code: 'INVALID_STATE' });
   }
   return s as T;
+}
+
+/**
+ * A model's predict and predictProba from its probability and regression functions, both behind
+ * the feature-count check. For classification predict is the argmax of the probabilities, so
+ * the two never disagree; predictProba exists for classification only.
+ */
+export function predictors(
+  trainer: string,
+  task: Task,
+  features: number,
+  proba: (x: readonly Float64Array[]) => Float64Array[],
+  regress: (x: readonly Float64Array[]) => Float64Array,
+): Pick<TrainedModel, 'predict' | 'predictProba'> {
+  const checked =
+    <T>(f: (x: readonly Float64Array[]) => T) =>
+    (x: readonly Float64Array[]): T => {
+      checkFeatureCount(trainer, x, features);
+      return f(x);
+    };
+  if (task === 'regression') return { predict: checked(regress) };
+  return { predict: checked((x) => Float64Array.from(proba(x), (p) => argmax(p))), predictProba: checked(proba) };
 }

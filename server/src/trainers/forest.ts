@@ -1,7 +1,7 @@
 /** Random forest (ml-random-forest): bagged CART trees, seeded so a trial is reproducible. */
 import { RandomForestClassifier, RandomForestRegression } from 'ml-random-forest';
 import type { Task } from './catalog';
-import { argmax, checkFeatureCount, checkInput, readState, toRows } from './common';
+import { checkInput, predictors, readState, toRows } from './common';
 import { asTrainerError, throwIfAborted, TrainerError } from './errors';
 import { resolveParams } from './params';
 import type { TrainedModel, TrainerPlugin, TrainInput } from './types';
@@ -53,19 +53,7 @@ function wrap(forest: Forest, state: ForestState): TrainedModel {
   return {
     trainer: NAME,
     backend: 'ml.js',
-    predict(x) {
-      checkFeatureCount(NAME, x, features);
-      if (task === 'classification') return Float64Array.from(votes(x), (p) => argmax(p));
-      return Float64Array.from(forest.predict(toRows(x)));
-    },
-    ...(task === 'classification'
-      ? {
-          predictProba(x: readonly Float64Array[]) {
-            checkFeatureCount(NAME, x, features);
-            return votes(x);
-          },
-        }
-      : {}),
+    ...predictors(NAME, task, features, votes, (x) => Float64Array.from(forest.predict(toRows(x)))),
     toJSON: () => state,
   };
 }

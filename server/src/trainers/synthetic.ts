@@ -6,7 +6,7 @@
  */
 import { createRng } from '../util/random';
 import type { Task } from './catalog';
-import { checkFeatureCount, checkInput, readState } from './common';
+import { checkInput, predictors, readState } from './common';
 import { throwIfAborted, TrainerError, TrainingAbortedError } from './errors';
 import { classFrequencies } from './metrics';
 import { resolveParams } from './params';
@@ -58,22 +58,16 @@ export function syntheticCurve(seed: number): (epoch: number) => { loss: number;
 }
 
 function wrap(state: SyntheticState): TrainedModel {
-  const majority = state.prior.indexOf(Math.max(...state.prior));
   return {
     trainer: NAME,
     backend: 'js',
-    predict(x) {
-      checkFeatureCount(NAME, x, state.features);
-      return new Float64Array(x.length).fill(state.task === 'classification' ? majority : state.mean);
-    },
-    ...(state.task === 'classification'
-      ? {
-          predictProba(x: readonly Float64Array[]) {
-            checkFeatureCount(NAME, x, state.features);
-            return x.map(() => Float64Array.from(state.prior));
-          },
-        }
-      : {}),
+    ...predictors(
+      NAME,
+      state.task,
+      state.features,
+      (x) => x.map(() => Float64Array.from(state.prior)),
+      (x) => new Float64Array(x.length).fill(state.mean),
+    ),
     toJSON: () => state,
   };
 }

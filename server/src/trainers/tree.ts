@@ -1,7 +1,7 @@
 /** CART decision tree (ml-cart): classification with leaf class distributions, or regression. */
 import { DecisionTreeClassifier, DecisionTreeRegression } from 'ml-cart';
 import type { Task } from './catalog';
-import { argmax, checkFeatureCount, checkInput, readState, toRows } from './common';
+import { checkInput, predictors, readState, toRows } from './common';
 import { asTrainerError, throwIfAborted, TrainerError } from './errors';
 import { resolveParams } from './params';
 import type { TrainedModel, TrainerPlugin, TrainInput } from './types';
@@ -39,19 +39,7 @@ function wrap(cart: Cart, state: TreeState): TrainedModel {
   return {
     trainer: NAME,
     backend: 'ml.js',
-    predict(x) {
-      checkFeatureCount(NAME, x, features);
-      if (task === 'classification') return Float64Array.from(proba(x), (p) => argmax(p));
-      return Float64Array.from(cart.predict(toRows(x)));
-    },
-    ...(task === 'classification'
-      ? {
-          predictProba(x: readonly Float64Array[]) {
-            checkFeatureCount(NAME, x, features);
-            return proba(x);
-          },
-        }
-      : {}),
+    ...predictors(NAME, task, features, proba, (x) => Float64Array.from(cart.predict(toRows(x)))),
     toJSON: () => state,
   };
 }
