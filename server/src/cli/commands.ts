@@ -202,6 +202,30 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
+    name: 'replica',
+    summary: 'Serve one replica of a registered model, as a Kubernetes Deployment runs it (SIGTERM drains).',
+    args: [],
+    flags: {
+      ...CONNECT,
+      model: { type: 'string', value: 'NAME:VERSION', description: 'registered model to fetch and serve' },
+      name: { type: 'string', description: 'name it serves under (default: the model name)' },
+      version: { type: 'number', value: 'V', description: 'version it reports (default: the model version)' },
+      port: { type: 'number', description: 'port (default: a free one)' },
+      host: { type: 'string', description: 'address (default 127.0.0.1)' },
+      'max-batch-size': {
+        type: 'number',
+        value: 'N',
+        description: 'dynamic batching: largest batch (default 32; 1 turns it off)',
+      },
+      'max-queue-delay-ms': {
+        type: 'number',
+        value: 'MS',
+        description: 'dynamic batching: longest wait to fill a batch (default 2)',
+      },
+      threads: { type: 'number', value: 'N', description: 'onnxruntime intra-op threads (default: its own)' },
+    },
+  },
+  {
     name: 'predict',
     summary: 'Ask an endpoint (URL) or a registered model (NAME, run locally) for predictions.',
     args: [{ name: 'URL|NAME', required: true, description: 'http://HOST:PORT[/v2/models/NAME], or a model name' }],

@@ -18,6 +18,7 @@ import {
 } from './client-commands';
 import { COMMANDS } from './commands';
 import { serve, worker } from './serve';
+import { replica } from './replica-command';
 import { predict, serveModel } from './serving-commands';
 import { deploy, deployments, logs, scale, undeploy } from './deploy-commands';
 import { profile } from './profile-command';
@@ -74,6 +75,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await serveModel(args, flags, io);
       case 'predict':
         return await predict(args, flags, io);
+      case 'replica':
+        return await replica(flags, io);
       case 'profile':
         return await profile(args, flags, io);
       case 'deploy':

@@ -77,9 +77,11 @@ function container(plan: RenderablePlan, o: KubernetesOptions): Obj {
   const env: Obj[] = [
     { name: 'STRATUM_HOME', value: '/var/lib/stratum' },
     ...(o.controlPlaneUrl ? [{ name: 'STRATUM_SERVER', value: o.controlPlaneUrl }] : []),
+    // The token only ever comes from the Secret: never inlined in a manifest people commit. Not
+    // optional: without it the pod waits with a clear event instead of failing auth in a loop.
     {
       name: 'STRATUM_TOKEN',
-      valueFrom: { secretKeyRef: { name: o.tokenSecret ?? 'stratum-api-token', key: 'token', optional: true } },
+      valueFrom: { secretKeyRef: { name: o.tokenSecret ?? 'stratum-api-token', key: 'token' } },
     },
   ];
   return {
