@@ -2,9 +2,8 @@
  * HTML for notebook outputs: pure functions, proto in, markup out. Every bundle also carries the
  * CLI's text rendering as `text/plain`, so the two never disagree on what a table says.
  */
-import { State, Worker_Status, type GetClusterResponse, type Model, type Run, type Trial } from '@stratum/proto';
-import { fmtMetric, stateName } from '@stratum/server/dist/cli/render';
-import { rankTrials } from '@stratum/server/dist/scheduler/selection';
+import { State, Worker_Status, type GetClusterResponse, type Model, type Run } from '@stratum/proto';
+import { fmtMetric, leaderboardRows, stateName } from '@stratum/server/dist/cli/render';
 
 export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -58,40 +57,11 @@ export function progressHtml(run: Run): string {
   );
 }
 
-function params(json: string): string {
-  const p = JSON.parse(json || '{}') as Record<string, unknown>;
-  return Object.entries(p)
-    .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(3) : String(v)}`)
-    .join(' ');
-}
-
-function seconds(t: Trial): string {
-  const start = Number(t.startedAtMs);
-  const end = Number(t.finishedAtMs) || (t.state === State.RUNNING ? Date.now() : start);
-  return start ? `${((end - start) / 1000).toFixed(1)}s` : '-';
-}
-
 /** The leaderboard (ranked by the run's metric and goal), its title and progress. */
 export function leaderboardHtml(run: Run): string {
-  const rule = { metric: run.metric, goal: run.goal as 'maximize' | 'minimize' };
-  const ranked = rankTrials(
-    run.trials.map((t) => ({ trial: t, id: t.id, metrics: t.metrics, modelSizeBytes: Number(t.modelSizeBytes) })),
-    rule,
-  ).map((c) => c.trial);
-  const rows = ranked.map((t, i) => [
-    t.metrics[run.metric] !== undefined ? String(i + 1) : '-',
-    `#${t.index}`,
-    t.candidate,
-    params(t.paramsJson),
-    stateName(t.state) + (t.state === State.RUNNING ? ` ${Math.round(t.progress * 100)}%` : ''),
-    fmtMetric(t.metrics[run.metric]),
-    seconds(t),
-    t.id === run.best?.trialId ? '★ best' : t.excludedReason ? `set aside: ${t.excludedReason}` : t.stateReason,
-  ]);
-  const best = new Set(ranked.flatMap((t, i) => (t.id === run.best?.trialId ? [i] : [])));
+  const { headers, rows, best } = leaderboardRows(run);
   const title = `run ${run.id.slice(0, 8)} · ${run.name} · ${run.task} · ${run.goal} ${run.metric}`;
-  const headers = ['rank', 'trial', 'candidate', 'params', 'state', run.metric, 'time', 'note'];
-  return `<div class="stratum-run">${progressHtml(run)}${htmlTable(headers, rows, { strong: best, caption: title })}${summaryHtml(run)}</div>`;
+  return `<div class="stratum-run">${progressHtml(run)}${htmlTable(headers, rows, { strong: new Set(best >= 0 ? [best] : []), caption: title })}${summaryHtml(run)}</div>`;
 }
 
 function summaryHtml(run: Run): string {

@@ -21,12 +21,13 @@ export function fmtMetric(v: number | undefined): string {
 }
 
 function fmtParams(json: string): string {
-  const p = JSON.parse(json) as Record<string, unknown>;
-  const s = Object.entries(p)
+  const p = JSON.parse(json || '{}') as Record<string, unknown>;
+  return Object.entries(p)
     .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(3) : String(v)}`)
     .join(' ');
-  return s.length > 48 ? s.slice(0, 47) + '…' : s;
 }
+
+const clip = (s: string, n: number): string => (s.length > n ? s.slice(0, n - 1) + '…' : s);
 
 function duration(t: Trial): string {
   const start = Number(t.startedAtMs);
@@ -34,7 +35,13 @@ function duration(t: Trial): string {
   return start ? `${((end - start) / 1000).toFixed(1)}s` : '-';
 }
 
-export function leaderboard(run: Run): string {
+export const LEADERBOARD_HEADERS = ['rank', 'trial', 'candidate', 'params', 'state', 'metric', 'time', 'note'];
+
+/**
+ * The leaderboard's cells, ranked by the run's metric and goal (unscored trials last), for
+ * every rendering: terminal, notebook HTML. `best` is the row of the selected trial, if any.
+ */
+export function leaderboardRows(run: Run): { headers: string[]; rows: string[][]; best: number } {
   const rule = { metric: run.metric, goal: run.goal as 'maximize' | 'minimize' };
   const ranked = rankTrials(
     run.trials.map((t) => ({ trial: t, id: t.id, metrics: t.metrics, modelSizeBytes: Number(t.modelSizeBytes) })),
@@ -48,12 +55,18 @@ export function leaderboard(run: Run): string {
     stateName(t.state) + (t.state === State.RUNNING ? ` ${Math.round(t.progress * 100)}%` : ''),
     fmtMetric(t.metrics[run.metric]),
     duration(t),
-    (t.id === run.best?.trialId ? '★ best' : t.excludedReason ? `set aside: ${t.excludedReason}` : t.stateReason).slice(
-      0,
-      60,
-    ),
+    t.id === run.best?.trialId ? '★ best' : t.excludedReason ? `set aside: ${t.excludedReason}` : t.stateReason,
   ]);
-  return table(['rank', 'trial', 'candidate', 'params', 'state', run.metric, 'time', 'note'], rows);
+  const headers = LEADERBOARD_HEADERS.map((h) => (h === 'metric' ? run.metric : h));
+  return { headers, rows, best: ranked.findIndex((t) => t.id === run.best?.trialId) };
+}
+
+export function leaderboard(run: Run): string {
+  const { headers, rows } = leaderboardRows(run);
+  return table(
+    headers,
+    rows.map((r) => r.map((cell, i) => (i === 3 ? clip(cell, 48) : i === 7 ? cell.slice(0, 60) : cell))),
+  );
 }
 
 export function progressBar(run: Run, width = 30): string {
