@@ -1,11 +1,23 @@
 /**
- * Dynamic batching as Triton does it: requests queue; a batch leaves when it holds
- * `maxBatchSize` rows or when its oldest request has waited `maxQueueDelayMs`. Requests join
- * a batch only when their tensors agree on everything but the first dimension and ask for the
- * same outputs. Batching off is `maxBatchSize: 1, maxQueueDelayMs: 0` of this same batcher.
+ * Dynamic batching, work-conserving: the model never idles while a request waits.
  *
- * `nextBatch` is the policy, a pure function of the queue and the time; `DynamicBatcher` is
- * the shell that keeps the queue, runs one batch at a time and splits the results back.
+ * - The model idle: queued requests run at once, as one batch of the oldest request and the
+ *   compatible ones behind it (up to `maxBatchSize` rows). The decision is taken at the end
+ *   of the event-loop turn that queued the request, so requests whose bytes came in together
+ *   go together, at no cost in latency.
+ * - A batch running (one at a time: onnxruntime holds the event loop while it computes):
+ *   arrivals accumulate and go as the next batch the moment it ends. Batches grow with the
+ *   load by themselves: 1 row at low concurrency, up to `maxBatchSize` under saturation.
+ * - `maxQueueDelayMs` is only an upper bound on holding a partial batch back, and the batcher
+ *   holds one only where that helps: right after a full batch (demand exceeded a batch, so
+ *   more rows are coming), never at low load, where waiting would only add latency.
+ *
+ * Requests join a batch only when their tensors agree on everything but the first dimension
+ * and ask for the same outputs. Batching off is `maxBatchSize: 1` of this same batcher.
+ *
+ * `nextBatch` is the policy, a pure function of the queue, the time and the batcher's state;
+ * `DynamicBatcher` is the shell that keeps the queue, runs one batch at a time and splits the
+ * results back.
  */
 import type { ModelRunner } from './model-runtime';
 import { concatRows, sliceRows } from './tensor-data';
@@ -23,16 +35,34 @@ export interface Queued {
   readonly enqueuedAt: number;
 }
 
+/** What the policy knows besides the queue and the time. */
+export interface BatcherState {
+  /** A batch is running: nothing starts until it ends. */
+  readonly busy: boolean;
+  /** The last batch held `maxBatchSize` rows: the load exceeds a batch, so waiting can fill the next one. */
+  readonly lastFull: boolean;
+  /** Draining: run whatever is queued without waiting. */
+  readonly flush: boolean;
+}
+
+export const IDLE_STATE: BatcherState = { busy: false, lastFull: false, flush: false };
+
 export type Decision = { kind: 'run'; picks: number[] } | { kind: 'wait'; ms: number } | { kind: 'idle' };
 
 /**
- * What to do now: run the oldest request with the compatible requests behind it (in arrival
- * order, while the rows fit), or wait until the oldest request's delay is spent. `flush`
- * (draining) runs whatever is queued without waiting.
+ * What to do now: nothing while a batch runs; otherwise run the oldest request with the
+ * compatible requests behind it (in arrival order, while the rows fit) at once, unless the
+ * last batch was full, this one is not, and the oldest request has waited less than
+ * `maxQueueDelayMs`: then wait out the rest of that delay (or until the batch fills).
  */
-export function nextBatch(queue: readonly Queued[], now: number, opts: BatchingOptions, flush = false): Decision {
+export function nextBatch(
+  queue: readonly Queued[],
+  now: number,
+  opts: BatchingOptions,
+  state: BatcherState = IDLE_STATE,
+): Decision {
   const head = queue[0];
-  if (!head) return { kind: 'idle' };
+  if (!head || state.busy) return { kind: 'idle' };
   if (head.key === null || head.rows >= opts.maxBatchSize) return { kind: 'run', picks: [0] };
   const picks = [0];
   let rows = head.rows;
@@ -52,7 +82,7 @@ export function nextBatch(queue: readonly Queued[], now: number, opts: BatchingO
     }
   }
   const waited = now - head.enqueuedAt;
-  if (full || flush || waited >= opts.maxQueueDelayMs) return { kind: 'run', picks };
+  if (full || state.flush || !state.lastFull || waited >= opts.maxQueueDelayMs) return { kind: 'run', picks };
   return { kind: 'wait', ms: opts.maxQueueDelayMs - waited };
 }
 
@@ -83,6 +113,10 @@ export interface BatcherHooks {
   /** Called as each batch starts: its rows and how many requests it merged. */
   readonly onBatch?: (rows: number, requests: number) => void;
   readonly now?: () => number;
+  /** Runs the batching decision after the current event-loop turn's I/O. Default setImmediate. */
+  readonly defer?: (fn: () => void) => void;
+  /** Schedules a held batch's deadline. Default setTimeout / clearTimeout. */
+  readonly setTimer?: (fn: () => void, ms: number) => { cancel(): void };
 }
 
 /** Triton's data-plane interface: the replica only enqueues, counts and stops. */
@@ -94,13 +128,22 @@ export interface Batcher {
   stop(): Promise<void>;
 }
 
+const defaultTimer = (fn: () => void, ms: number): { cancel(): void } => {
+  const t = setTimeout(fn, ms);
+  return { cancel: () => clearTimeout(t) };
+};
+
 export class DynamicBatcher implements Batcher {
   private readonly queue: Pending[] = [];
   private running = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private lastFull = false;
+  private scheduled = false;
+  private timer: { cancel(): void } | null = null;
   private stopping = false;
   private drained: (() => void)[] = [];
   private readonly now: () => number;
+  private readonly defer: (fn: () => void) => void;
+  private readonly setTimer: (fn: () => void, ms: number) => { cancel(): void };
 
   constructor(
     private readonly runner: ModelRunner,
@@ -108,6 +151,8 @@ export class DynamicBatcher implements Batcher {
     private readonly hooks: BatcherHooks = {},
   ) {
     this.now = hooks.now ?? (() => performance.now());
+    this.defer = hooks.defer ?? setImmediate;
+    this.setTimer = hooks.setTimer ?? defaultTimer;
   }
 
   enqueue(job: BatchJob): Promise<Tensor[]> {
@@ -123,7 +168,7 @@ export class DynamicBatcher implements Batcher {
     }
     return new Promise<Tensor[]>((resolve, reject) => {
       this.queue.push({ ...batchKey(job), job, enqueuedAt: this.now(), resolve, reject });
-      this.pump();
+      this.schedule();
     });
   }
 
@@ -140,19 +185,30 @@ export class DynamicBatcher implements Batcher {
     if (this.inflightCount() === 0) return Promise.resolve();
     return new Promise((resolve) => {
       this.drained.push(resolve);
+      this.schedule();
+    });
+  }
+
+  /** One decision per turn, however many requests the turn queued. */
+  private schedule(): void {
+    if (this.scheduled || this.running > 0) return;
+    this.scheduled = true;
+    this.defer(() => {
+      this.scheduled = false;
       this.pump();
     });
   }
 
   private pump(): void {
-    if (this.running > 0) return;
-    const decision = nextBatch(this.queue, this.now(), this.options, this.stopping);
-    if (this.timer) clearTimeout(this.timer);
+    const state = { busy: this.running > 0, lastFull: this.lastFull, flush: this.stopping };
+    const decision = nextBatch(this.queue, this.now(), this.options, state);
+    if (state.busy) return;
+    this.timer?.cancel();
     this.timer = null;
     if (decision.kind === 'idle') {
       if (this.stopping) for (const done of this.drained.splice(0)) done();
     } else if (decision.kind === 'wait') {
-      this.timer = setTimeout(() => {
+      this.timer = this.setTimer(() => {
         this.timer = null;
         this.pump();
       }, decision.ms);
@@ -161,15 +217,18 @@ export class DynamicBatcher implements Batcher {
       const batch = decision.picks.map((i) => this.queue[i]!);
       for (let i = this.queue.length - 1; i >= 0; i--) if (picked.has(i)) this.queue.splice(i, 1);
       this.running = batch.length;
-      void this.execute(batch).finally(() => {
+      const rows = batch.reduce((n, p) => n + p.rows, 0);
+      // A lone request of maxBatchSize rows or more says nothing about the load.
+      this.lastFull = batch.length > 1 && rows >= this.options.maxBatchSize;
+      void this.execute(batch, rows).finally(() => {
         this.running = 0;
-        this.pump();
+        // What queued during the run goes next, decided after this turn's I/O so late arrivals join.
+        this.schedule();
       });
     }
   }
 
-  private async execute(batch: Pending[]): Promise<void> {
-    const rows = batch.reduce((n, p) => n + p.rows, 0);
+  private async execute(batch: Pending[], rows: number): Promise<void> {
     this.hooks.onBatch?.(rows, batch.length);
     const { job } = batch[0]!;
     try {

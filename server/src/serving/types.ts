@@ -114,7 +114,10 @@ export const DEFAULT_LIMITS: Limits = { maxBodyBytes: 8 << 20, maxQueueSize: 102
 export interface BatchingOptions {
   /** Most rows in one run; 1 turns batching off. */
   readonly maxBatchSize: number;
-  /** How long the oldest queued request may wait for others to join its batch. */
+  /**
+   * The longest the oldest queued request may be held back for others to join its batch; an
+   * upper bound, used only right after a full batch (see batcher.ts). 0: never hold back.
+   */
   readonly maxQueueDelayMs: number;
 }
 

@@ -33,6 +33,17 @@ describe('renderKubernetes', () => {
     ]);
   });
 
+  it('passes the API token only from a Secret, never inline', () => {
+    const c = byKind(docs(renderKubernetes(plan(), { tokenSecret: 'my-token', controlPlaneUrl: 'http://cp:7070' })))
+      .Deployment.spec.template.spec.containers[0];
+    const token = c.env.find((e: Obj) => e.name === 'STRATUM_TOKEN');
+    expect(token).toEqual({ name: 'STRATUM_TOKEN', valueFrom: { secretKeyRef: { name: 'my-token', key: 'token' } } });
+    expect(c.env.find((e: Obj) => e.name === 'STRATUM_SERVER')).toEqual({
+      name: 'STRATUM_SERVER',
+      value: 'http://cp:7070',
+    });
+  });
+
   it('lets fallback tiers take replicas through node affinity, preferring the plan’s tier', () => {
     const objects = docs(renderKubernetes(plan({ fallbackTiers: ['fog', 'cloud'] })));
     expect(validate(objects)).toEqual([null, null, null]);
