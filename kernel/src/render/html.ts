@@ -2,8 +2,16 @@
  * HTML for notebook outputs: pure functions, proto in, markup out. Every bundle also carries the
  * CLI's text rendering as `text/plain`, so the two never disagree on what a table says.
  */
-import { State, Worker_Status, type GetClusterResponse, type Model, type Run } from '@stratum/proto';
-import { fmtMetric, leaderboardRows, stateName } from '@stratum/server/dist/cli/render';
+import { State, type GetClusterResponse, type Model, type Run } from '@stratum/proto';
+import {
+  clusterGrids,
+  fmtMetric,
+  leaderboardRows,
+  modelsGrid,
+  runsGrid,
+  stateName,
+  type Grid,
+} from '@stratum/server/dist/cli/render';
 
 export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -33,6 +41,8 @@ export function htmlTable(
   const caption = o.caption ? `<caption style="text-align:left">${esc(o.caption)}</caption>` : '';
   return `<table class="stratum-table" style="${STYLE}">${caption}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
+
+const gridHtml = (g: Grid, o: TableOptions = {}): string => htmlTable(g.headers, g.rows, o);
 
 const DONE: ReadonlySet<State> = new Set([State.SUCCEEDED, State.FAILED, State.CANCELLED]);
 
@@ -76,61 +86,11 @@ function summaryHtml(run: Run): string {
   );
 }
 
-const when = (ms: bigint): string => new Date(Number(ms)).toISOString().replace('T', ' ').slice(0, 19);
+export const runsHtml = (runs: readonly Run[]): string => gridHtml(runsGrid(runs));
 
-export function runsHtml(runs: readonly Run[]): string {
-  const rows = runs.map((r) => [
-    r.id.slice(0, 8),
-    r.name,
-    stateName(r.state),
-    String(r.trials.length),
-    r.metric,
-    r.best ? fmtMetric(r.best.metrics[r.metric]) : '-',
-    when(r.createdAtMs),
-  ]);
-  return htmlTable(['id', 'name', 'state', 'trials', 'metric', 'best', 'created'], rows);
-}
-
-export function modelsHtml(models: readonly Model[]): string {
-  const rows = models.map((m) => [
-    m.name,
-    String(m.version),
-    m.format,
-    `${(Number(m.sizeBytes) / 1024).toFixed(1)} KiB`,
-    Object.entries(m.metrics)
-      .map(([k, v]) => `${k}=${fmtMetric(v)}`)
-      .join(' '),
-    m.lineage?.trainer ?? '',
-    (m.lineage?.runId ?? '').slice(0, 8),
-  ]);
-  return htmlTable(['name', 'version', 'format', 'size', 'metrics', 'trainer', 'run'], rows);
-}
+export const modelsHtml = (models: readonly Model[]): string => gridHtml(modelsGrid(models));
 
 export function clusterHtml(c: GetClusterResponse): string {
-  const used = (u?: { cpus: number }, t?: { cpus: number }) => `${u?.cpus ?? 0}/${t?.cpus ?? 0}`;
-  const tiers = c.tiers.map((t) => [
-    t.name,
-    String(t.workersReady),
-    used(t.used, t.total),
-    `${t.used?.memoryMb ?? 0}/${t.total?.memoryMb ?? 0}`,
-    `${t.used?.gpus ?? 0}/${t.total?.gpus ?? 0}`,
-  ]);
-  const workers = c.workers.map((w) => [
-    w.id,
-    w.name,
-    w.tier,
-    Worker_Status[w.status]?.toLowerCase() ?? '?',
-    used(w.used, w.total),
-    `${w.used?.memoryMb ?? 0}/${w.total?.memoryMb ?? 0}`,
-    `${w.used?.gpus ?? 0}/${w.total?.gpus ?? 0}`,
-    String(w.runningTrialIds.length),
-  ]);
-  return (
-    htmlTable(['tier', 'workers', 'cpus used/total', 'memory MiB used/total', 'gpus used/total'], tiers, {
-      caption: 'tiers',
-    }) +
-    htmlTable(['id', 'name', 'tier', 'status', 'cpus', 'memory MiB', 'gpus', 'running'], workers, {
-      caption: 'workers',
-    })
-  );
+  const { tiers, workers } = clusterGrids(c);
+  return gridHtml(tiers, { caption: 'tiers' }) + gridHtml(workers, { caption: 'workers' });
 }

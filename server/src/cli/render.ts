@@ -1,5 +1,13 @@
 /** Terminal rendering of runs, leaderboards and the cluster: pure functions, proto in, text out. */
-import { State, Worker_Status, type GetClusterResponse, type Model, type Run, type Trial } from '@stratum/proto';
+import {
+  State,
+  Worker_Status,
+  type GetClusterResponse,
+  type Model,
+  type Resources,
+  type Run,
+  type Trial,
+} from '@stratum/proto';
 
 import { rankTrials } from '../scheduler/selection';
 
@@ -95,52 +103,58 @@ export function runSummary(run: Run): string {
   return lines.join('\n');
 }
 
-export function runsTable(runs: readonly Run[]): string {
-  return table(
-    ['id', 'name', 'state', 'trials', 'metric', 'best', 'created'],
-    runs.map((r) => [
+/** A table's cells, before rendering: the terminal and the notebook's HTML draw the same grid. */
+export interface Grid {
+  readonly headers: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+}
+
+const when = (ms: bigint): string => new Date(Number(ms)).toISOString().replace('T', ' ').slice(0, 19);
+
+export function runsGrid(runs: readonly Run[]): Grid {
+  return {
+    headers: ['id', 'name', 'state', 'trials', 'metric', 'best', 'created'],
+    rows: runs.map((r) => [
       r.id.slice(0, 8),
       r.name,
       stateName(r.state),
       String(r.trials.length),
       r.metric,
       r.best ? fmtMetric(r.best.metrics[r.metric]) : '-',
-      new Date(Number(r.createdAtMs)).toISOString().replace('T', ' ').slice(0, 19),
+      when(r.createdAtMs),
     ]),
-  );
+  };
 }
 
-export function clusterTable(c: GetClusterResponse): string {
-  const tiers = table(
-    ['tier', 'workers', 'cpus used/total', 'memory MiB used/total', 'gpus used/total'],
-    c.tiers.map((t) => [
-      t.name,
-      String(t.workersReady),
-      `${t.used?.cpus ?? 0}/${t.total?.cpus ?? 0}`,
-      `${t.used?.memoryMb ?? 0}/${t.total?.memoryMb ?? 0}`,
-      `${t.used?.gpus ?? 0}/${t.total?.gpus ?? 0}`,
-    ]),
-  );
-  const workers = table(
-    ['id', 'name', 'tier', 'status', 'cpus', 'memory MiB', 'gpus', 'running'],
-    c.workers.map((w) => [
-      w.id,
-      w.name,
-      w.tier,
-      Worker_Status[w.status]?.toLowerCase() ?? '?',
-      `${w.used?.cpus ?? 0}/${w.total?.cpus ?? 0}`,
-      `${w.used?.memoryMb ?? 0}/${w.total?.memoryMb ?? 0}`,
-      `${w.used?.gpus ?? 0}/${w.total?.gpus ?? 0}`,
-      String(w.runningTrialIds.length),
-    ]),
-  );
-  return `${tiers}\n\n${workers}`;
+export function clusterGrids(c: GetClusterResponse): { tiers: Grid; workers: Grid } {
+  const used = (u?: Resources, t?: Resources) => [
+    `${u?.cpus ?? 0}/${t?.cpus ?? 0}`,
+    `${u?.memoryMb ?? 0}/${t?.memoryMb ?? 0}`,
+    `${u?.gpus ?? 0}/${t?.gpus ?? 0}`,
+  ];
+  return {
+    tiers: {
+      headers: ['tier', 'workers', 'cpus used/total', 'memory MiB used/total', 'gpus used/total'],
+      rows: c.tiers.map((t) => [t.name, String(t.workersReady), ...used(t.used, t.total)]),
+    },
+    workers: {
+      headers: ['id', 'name', 'tier', 'status', 'cpus', 'memory MiB', 'gpus', 'running'],
+      rows: c.workers.map((w) => [
+        w.id,
+        w.name,
+        w.tier,
+        Worker_Status[w.status]?.toLowerCase() ?? '?',
+        ...used(w.used, w.total),
+        String(w.runningTrialIds.length),
+      ]),
+    },
+  };
 }
 
-export function modelsTable(models: readonly Model[]): string {
-  return table(
-    ['name', 'version', 'format', 'size', 'metrics', 'trainer', 'run'],
-    models.map((m) => [
+export function modelsGrid(models: readonly Model[]): Grid {
+  return {
+    headers: ['name', 'version', 'format', 'size', 'metrics', 'trainer', 'run'],
+    rows: models.map((m) => [
       m.name,
       String(m.version),
       m.format,
@@ -151,5 +165,16 @@ export function modelsTable(models: readonly Model[]): string {
       m.lineage?.trainer ?? '',
       (m.lineage?.runId ?? '').slice(0, 8),
     ]),
-  );
+  };
 }
+
+const drawn = (g: Grid): string => table(g.headers, g.rows);
+
+export const runsTable = (runs: readonly Run[]): string => drawn(runsGrid(runs));
+
+export function clusterTable(c: GetClusterResponse): string {
+  const { tiers, workers } = clusterGrids(c);
+  return `${drawn(tiers)}\n\n${drawn(workers)}`;
+}
+
+export const modelsTable = (models: readonly Model[]): string => drawn(modelsGrid(models));
