@@ -14,11 +14,13 @@ import {
 } from '@stratum/proto';
 
 import type { ReplicaManager } from '../scheduler/replicas';
+import type { ApiKeyRepo } from '../store/api-keys';
 import type { DeploymentRepo } from '../store/deployments';
 import type { ModelRepo } from '../store/models';
 import type { WorkerRecord } from '../store/workers';
 import type { ResourceAmounts } from '../store/workers';
 import { nearest } from '../cli/args';
+import { apiKeyRoutes, issueApiKey, type ApiKeyRoutesDeps } from './api-keys';
 import { checkModelName } from './models';
 
 /** The pieces of planning that are pure policy (checks, sizing, infrastructure-as-code). */
@@ -41,6 +43,7 @@ export interface PlanTools {
 export interface DeploymentRoutesDeps {
   readonly models: ModelRepo;
   readonly repo: DeploymentRepo;
+  readonly keys: ApiKeyRepo;
   readonly manager: ReplicaManager;
   readonly tools: PlanTools;
   readonly tiers: () => string[];
@@ -112,6 +115,7 @@ export function buildPlan(req: DeployRequest, d: DeploymentRoutesDeps): Deployme
     outputs: model.outputs,
     checks: checks.map((c) => create(PlanCheckSchema, c)),
     feasible: checks.every((c) => c.ok),
+    requireKey: req.requireKey,
   });
   plan.iac = d.tools.render(plan);
   return plan;
@@ -132,6 +136,7 @@ function find(d: DeploymentRoutesDeps, name: string) {
 
 export function deploymentRoutes(d: DeploymentRoutesDeps): ServiceImpl<typeof DeploymentService> {
   const view = (name: string) => d.repo.toDeployment(find(d, name), d.endpoint(), d.manager.load(name));
+  const keyDeps: ApiKeyRoutesDeps = { repo: d.repo, keys: d.keys, keysChanged: () => d.manager.keysChanged() };
   return {
     planDeployment(req) {
       return create(PlanDeploymentResponseSchema, { plan: buildPlan(req, d) });
@@ -153,8 +158,12 @@ export function deploymentRoutes(d: DeploymentRoutesDeps): ServiceImpl<typeof De
           [{ desc: PlanDeploymentResponseSchema, value: { plan } }],
         );
       }
+      // Keys of an earlier deployment of this name must not open the new one.
+      d.keys.removeAll(plan.name);
       d.manager.create(plan);
-      return { deployment: view(plan.name) };
+      // A keyed deployment with no key would refuse everyone: make the first one now.
+      const firstKey = plan.requireKey ? issueApiKey(keyDeps, plan.name, 'first key') : undefined;
+      return { deployment: view(plan.name), ...(firstKey ? { firstKey } : {}) };
     },
 
     listDeployments() {
@@ -168,6 +177,7 @@ export function deploymentRoutes(d: DeploymentRoutesDeps): ServiceImpl<typeof De
     deleteDeployment(req) {
       const before = view(req.name);
       d.manager.remove(req.name);
+      d.keys.removeAll(req.name);
       return { deployment: before };
     },
 
@@ -189,5 +199,7 @@ export function deploymentRoutes(d: DeploymentRoutesDeps): ServiceImpl<typeof De
       d.manager.onGatewayLoad(req.gatewayId || 'gateway', req.loads);
       return {};
     },
+
+    ...apiKeyRoutes(keyDeps),
   };
 }

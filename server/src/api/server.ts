@@ -35,6 +35,7 @@ import { authInterceptor } from './auth';
 import { createDualServer } from './listener';
 import { addResources, NO_RESOURCES } from '../scheduler/placement';
 import { ReplicaManager } from '../scheduler/replicas';
+import { ApiKeyRepo } from '../store/api-keys';
 import { DeploymentRepo } from '../store/deployments';
 import { clusterRoutes, clusterView } from './cluster';
 import { autoscalePolicy, planTools } from './deploy-tools';
@@ -112,6 +113,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   };
   const clock = o.clock ?? systemClock;
   const deployments = new DeploymentRepo(db);
+  const apiKeys = new ApiKeyRepo(db);
   const profiles = new ProfileRepo(db);
   // The two reconcilers share workers: each reads the other's resource use through a closure.
   const manager: ReplicaManager = new ReplicaManager({
@@ -123,6 +125,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     autoscaler: autoscalePolicy(o.autoscaling),
     clock,
     log,
+    keyHashes: () => apiKeys.enabledHashes(),
   });
   const scheduler: Scheduler = new Scheduler({
     runs,
@@ -176,6 +179,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
         deploymentRoutes({
           models,
           repo: deployments,
+          keys: apiKeys,
           manager,
           tools: planTools(profileQosCheck(profiles)),
           tiers: () => clusterView({ scheduler, workers }).tiers.map((t) => t.name),

@@ -61,6 +61,8 @@ export interface ReplicaManagerDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly drainMs?: number;
+  /** Hashes of the enabled API keys per deployment, sent with the routes of keyed deployments. */
+  readonly keyHashes?: () => ReadonlyMap<string, readonly string[]>;
 }
 
 const STATE_OF_STATUS: Record<string, Replica_State> = {
@@ -375,6 +377,7 @@ export class ReplicaManager {
   // ---- routes for gateways -----------------------------------------------------------------
 
   routingTable(): RoutingTable {
+    const hashes = this.d.keyHashes?.() ?? new Map<string, readonly string[]>();
     const routes = this.d.repo.rows().map((row) => {
       const plan = this.d.repo.plan(row);
       const targets = this.d.repo
@@ -387,6 +390,8 @@ export class ReplicaManager {
         modelVersion: plan.modelVersion,
         targets,
         scaledToZero: targets.length === 0,
+        requireKey: plan.requireKey,
+        keyHashes: plan.requireKey ? [...(hashes.get(row.name) ?? [])] : [],
       });
     });
     return create(RoutingTableSchema, { routes, generation: this.generation });
@@ -394,11 +399,16 @@ export class ReplicaManager {
 
   private publishRoutes(): void {
     const table = this.routingTable();
-    const key = JSON.stringify(table.routes.map((r) => [r.deployment, r.targets.map((t) => t.url)]));
+    const key = JSON.stringify(table.routes.map((r) => [r.deployment, r.targets.map((t) => t.url), r.keyHashes]));
     if (key === this.lastRoutes) return;
     this.lastRoutes = key;
     this.generation++;
     this.routes.emit('routes');
+  }
+
+  /** A deployment's API keys changed: gateways get the new hashes with the next table. */
+  keysChanged(): void {
+    this.publishRoutes();
   }
 
   /** The current table, then the table after every change, until the signal aborts. */

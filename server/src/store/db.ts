@@ -51,6 +51,11 @@ const MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL, tiers TEXT NOT NULL, profile_json TEXT NOT NULL);
    CREATE INDEX profiles_by_model ON profiles(model_name, model_version, created_at)`,
   `ALTER TABLE replicas ADD COLUMN pid INTEGER NOT NULL DEFAULT 0`,
+  // API keys of deployments: only the SHA-256 of each key, never the key.
+  `CREATE TABLE api_keys (
+     id TEXT PRIMARY KEY, deployment TEXT NOT NULL, label TEXT NOT NULL DEFAULT '', hash TEXT NOT NULL UNIQUE,
+     created_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL DEFAULT 0);
+   CREATE INDEX api_keys_by_deployment ON api_keys(deployment, created_at)`,
 ];
 
 export function openDb(path: string): Db {

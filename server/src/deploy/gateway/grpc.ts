@@ -9,6 +9,7 @@ import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-no
 import { inference } from '@stratum/proto';
 
 import { toConnectError } from '../../serving/grpc';
+import { checkApiKey, KeyRefused, type Headers } from './api-keys';
 import type { Attempt, Dispatcher } from './dispatch';
 import { isConnectionFailure } from './router';
 import type { GatewayStats } from './stats';
@@ -74,6 +75,22 @@ export interface GatewayGrpcOptions {
 export function gatewayGrpcRoutes(o: GatewayGrpcOptions): ServiceImpl<typeof inference.GRPCInferenceService> {
   const { table, dispatcher, clients } = o;
 
+  /** The key check of a keyed deployment, on the call's metadata; UNAUTHENTICATED when it fails. */
+  async function authorize(deployment: string, metadata: globalThis.Headers, wait = true): Promise<void> {
+    const headers: Headers = {
+      authorization: metadata.get('authorization') ?? undefined,
+      'x-api-key': metadata.get('x-api-key') ?? undefined,
+    };
+    try {
+      // ModelReady answers from the table as it is (false for a name it does not route).
+      const route = wait ? await dispatcher.route(deployment) : table.get(deployment);
+      if (route) checkApiKey(route, headers);
+    } catch (e) {
+      if (e instanceof KeyRefused) throw new ConnectError(e.message, Code.Unauthenticated);
+      throw toConnectError(e);
+    }
+  }
+
   /** Sends `call` to a replica of `deployment` through the dispatcher; answers or raises as the replica did. */
   async function viaReplica<T>(deployment: string, call: (client: InferenceClient) => Promise<T>): Promise<T> {
     const started = performance.now();
@@ -106,8 +123,17 @@ export function gatewayGrpcRoutes(o: GatewayGrpcOptions): ServiceImpl<typeof inf
     serverLive: () => ({ live: true }),
     serverReady: () => ({ ready: table.received }),
     serverMetadata: () => o.serverMetadata(),
-    modelReady: (req) => ({ ready: (table.get(req.name)?.targets.length ?? 0) > 0 }),
-    modelMetadata: (req) => viaReplica(req.name, (client) => client.modelMetadata(req)),
-    modelInfer: (req) => viaReplica(req.modelName, (client) => client.modelInfer(req)),
+    modelReady: async (req, ctx) => {
+      await authorize(req.name, ctx.requestHeader, false);
+      return { ready: (table.get(req.name)?.targets.length ?? 0) > 0 };
+    },
+    modelMetadata: async (req, ctx) => {
+      await authorize(req.name, ctx.requestHeader);
+      return viaReplica(req.name, (client) => client.modelMetadata(req));
+    },
+    modelInfer: async (req, ctx) => {
+      await authorize(req.modelName, ctx.requestHeader);
+      return viaReplica(req.modelName, (client) => client.modelInfer(req));
+    },
   };
 }

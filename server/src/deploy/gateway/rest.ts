@@ -8,6 +8,7 @@ import type { ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
 import type { Agent, ServerResponse } from 'node:http';
 
 import { HTTP_STATUS, ServingError } from '../../serving/types';
+import { checkApiKey, KeyRefused, withoutKey } from './api-keys';
 import type { Dispatcher } from './dispatch';
 import { forward, passHeaders, type Forwarded } from './forward';
 import { isConnectionFailure, isRetriableStatus } from './router';
@@ -83,7 +84,7 @@ export function gatewayRestHandler(o: GatewayRestOptions): FallbackHandler {
   async function viaReplica(req: Request, url: string, deployment: string, action: 'infer' | 'predict' | undefined) {
     const method = action ? 'POST' : 'GET';
     const body = action ? await readBody(req, o.maxBodyBytes) : undefined;
-    const headers = passHeaders(req.headers);
+    const headers = withoutKey(passHeaders(req.headers));
     return dispatcher.dispatch<Forwarded>(deployment, async (target) => {
       try {
         const res = await forward(o.agent, target.url, {
@@ -144,6 +145,8 @@ export function gatewayRestHandler(o: GatewayRestOptions): FallbackHandler {
   ): Promise<{ reply: Forwarded; coldStart: boolean }> {
     const refused = notAllowed(method, path, p.action && p.action !== 'ready' ? 'POST' : 'GET');
     if (refused) return { reply: refused, coldStart: false };
+    // Metadata, ready, infer and predict of a keyed deployment all need its key.
+    checkApiKey(await dispatcher.route(p.deployment), req.headers);
     if (p.action === 'ready') {
       const r = await dispatcher.route(p.deployment);
       const name = p.deployment;
@@ -156,6 +159,7 @@ export function gatewayRestHandler(o: GatewayRestOptions): FallbackHandler {
   }
 
   function failure(e: unknown, req: Request): Forwarded {
+    if (e instanceof KeyRefused) return json(401, { error: e.message }, { 'www-authenticate': 'Bearer' });
     if (e instanceof ServingError) {
       // An HTTP/1.1 body left unread would be taken for the next request: close the connection.
       const close: Record<string, string> =

@@ -19,6 +19,9 @@ export interface LiveRoute {
   readonly modelVersion: number;
   readonly scaledToZero: boolean;
   readonly targets: readonly Target[];
+  /** Inference needs a key hashing to one of keyHashes (SHA-256 hex). */
+  readonly requireKey: boolean;
+  readonly keyHashes: readonly string[];
 }
 
 /** The parts of proto `RoutingTable` the gateway reads. */
@@ -30,6 +33,9 @@ export interface TableSnapshot {
     readonly modelVersion: number;
     readonly scaledToZero: boolean;
     readonly targets: readonly { readonly replicaId: string; readonly url: string }[];
+    /** Absent: an open deployment. */
+    readonly requireKey?: boolean;
+    readonly keyHashes?: readonly string[];
   }[];
 }
 
@@ -85,6 +91,8 @@ export class RouteTable {
         modelVersion: r.modelVersion,
         scaledToZero: r.scaledToZero,
         targets,
+        requireKey: r.requireKey ?? false,
+        keyHashes: [...(r.keyHashes ?? [])],
       });
     }
     this.routes = next;
