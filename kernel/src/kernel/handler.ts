@@ -78,7 +78,11 @@ export class StratumHandler {
     if (!req.silent && req.store_history !== false) this.count++;
     const execution_count = this.count;
     setCellOutput(out);
-    const error = isMagicCell(req.code) ? await this.magic(req.code, out) : await this.typescript(req, out);
+    // Whatever goes wrong, the client gets its execute_reply: a rejected promise here would
+    // leave the cell busy forever.
+    const error = await (isMagicCell(req.code) ? this.magic(req.code, out) : this.typescript(req, out)).catch(
+      (e: unknown) => errorContent(e),
+    );
     if (!error) return { status: 'ok', execution_count, payload: [], user_expressions: {} };
     if (req.stop_on_error !== false) this.abortThrough = this.arrived;
     if (!req.silent) out.error(error);

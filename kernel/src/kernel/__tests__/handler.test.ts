@@ -23,6 +23,7 @@ class FakeExecutor {
       return false;
     }
     if (src.startsWith('slow')) await new Promise((r) => setTimeout(r, 20));
+    if (src.startsWith('crash')) throw new RangeError('executor broke');
     return true;
   }
 
@@ -98,6 +99,14 @@ describe('StratumHandler', () => {
     expect(messages[2]!.content.traceback).toEqual(
       expect.arrayContaining([expect.stringMatching(/^%stratum train NAME\|SPEC/)]),
     );
+  });
+
+  it('answers with an error reply when the executor itself throws, and keeps going', async () => {
+    const { handler, messages, out } = setup();
+    const r = await handler.handleExecute({ code: 'crash' }, out());
+    expect(r).toMatchObject({ status: 'error', ename: 'RangeError', evalue: 'executor broke' });
+    expect(messages.map((m) => m.type)).toEqual(['error']);
+    expect(await handler.handleExecute({ code: 'after' }, out())).toMatchObject({ status: 'ok', execution_count: 2 });
   });
 
   it('runs executions in arrival order and aborts those queued behind a failure', async () => {
