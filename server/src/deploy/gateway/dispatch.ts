@@ -1,7 +1,10 @@
 /**
  * One request's way through the gateway, whatever the protocol: find the deployment's route,
  * wait (buffered, bounded in count and time) while it has no ready replica, send to the least
- * loaded one, and send again to another when that one cannot answer. The front ends (REST,
+ * loaded one, and send again to another when that one cannot answer. A replica that failed a
+ * request is only suspect for that request, for a short backoff: when every replica has
+ * failed it, the request waits for the first backoff to end or the table to change, not for
+ * the whole buffer time. The front ends (REST,
  * gRPC) supply the attempt; this decides where and how often, and keeps the load windows.
  */
 import { ServingError } from '../../serving/types';
@@ -18,6 +21,11 @@ export interface DispatchOptions {
   readonly maxBuffered: number;
   /** A replica whose connection failed goes to the back of the choice for this long. Default 2 s. */
   readonly ejectMs: number;
+  /**
+   * A replica that failed this request is suspect for this long: the request tries the others
+   * first, and comes back to it after this backoff rather than never. Default 100 ms.
+   */
+  readonly retryBackoffMs: number;
 }
 
 export const DEFAULT_DISPATCH: DispatchOptions = {
@@ -25,7 +33,20 @@ export const DEFAULT_DISPATCH: DispatchOptions = {
   bufferTimeoutMs: 30_000,
   maxBuffered: 1000,
   ejectMs: 2000,
+  retryBackoffMs: 100,
 };
+
+/** The keys still suspect at `now`, and when the first of the others' backoffs ends. */
+export function suspects(until: ReadonlyMap<string, number>, now: number): { keys: Set<string>; nextEnd: number } {
+  const keys = new Set<string>();
+  let nextEnd = Infinity;
+  for (const [key, end] of until) {
+    if (end <= now) continue;
+    keys.add(key);
+    nextEnd = Math.min(nextEnd, end);
+  }
+  return { keys, nextEnd };
+}
 
 /** What one attempt on a replica gave: an answer for the client, or a reason to try another replica. */
 export type Attempt<T> =
@@ -84,17 +105,20 @@ export class Dispatcher {
     const started = now();
     const deadline = started + this.o.bufferTimeoutMs;
     window.arrive(started);
-    const tried = new Set<string>();
+    // Replicas this request saw fail, and until when it leaves them alone.
+    const suspectUntil = new Map<string, number>();
     let attempts = 0;
     let lastReason = '';
     let coldStart = false;
     let failed = true;
     try {
       for (;;) {
-        const target = pickTarget(route.targets, tried, now(), this.hooks.random);
+        const { keys: suspect, nextEnd } = suspects(suspectUntil, now());
+        const target = pickTarget(route.targets, suspect, now(), this.hooks.random);
         if (!target) {
           if (attempts >= this.o.maxAttempts) throw this.exhausted(deployment, attempts, lastReason);
-          coldStart = (await this.buffer(deployment, window, tried, deadline, attempts, lastReason)) || coldStart;
+          coldStart =
+            (await this.buffer(deployment, window, suspect, deadline, nextEnd, attempts, lastReason)) || coldStart;
           route = await this.route(deployment);
           continue;
         }
@@ -110,8 +134,9 @@ export class Dispatcher {
           failed = result.failed;
           return { value: result.value, coldStart };
         }
-        tried.add(target.key);
-        target.ejectedUntil = now() + this.o.ejectMs;
+        const at = now();
+        suspectUntil.set(target.key, at + this.o.retryBackoffMs);
+        target.ejectedUntil = at + this.o.ejectMs;
         lastReason = `replica ${target.replicaId} at ${target.url}: ${result.reason}`;
         if (attempts >= this.o.maxAttempts) throw this.exhausted(deployment, attempts, lastReason);
         this.stats.retry(deployment);
@@ -122,14 +147,17 @@ export class Dispatcher {
   }
 
   /**
-   * Waits until the route shows a replica this request has not tried. Returns whether it waited
-   * with no replica at all (a cold start) rather than for a replacement.
+   * Waits until the route shows a replica that is not suspect for this request (a new
+   * snapshot), or the first suspect's backoff ends (`wakeAt`), whichever comes first. Throws
+   * at the buffer deadline. Returns whether it waited with no replica at all (a cold start)
+   * rather than for a replacement or a backoff.
    */
   private async buffer(
     deployment: string,
     window: ReturnType<GatewayStats['window']>,
-    tried: ReadonlySet<string>,
+    suspect: ReadonlySet<string>,
     deadline: number,
+    wakeAt: number,
     attempts: number,
     lastReason: string,
   ): Promise<boolean> {
@@ -145,20 +173,19 @@ export class Dispatcher {
     try {
       const fresh = (): boolean => {
         const r = this.table.get(deployment);
-        return !r || r.targets.some((t) => !tried.has(t.key));
+        return !r || r.targets.some((t) => !suspect.has(t.key));
       };
       const { now } = this.hooks;
-      if (!(await this.table.waitFor(fresh, deadline, now))) {
-        if (this.table.isClosed)
-          throw new ServingError('unavailable', 'the gateway is shutting down; retry on another gateway');
-        const why =
-          attempts > 0 ? `; last failure: ${lastReason}` : ' (it is scaling from zero, or its replicas are down)';
-        throw new ServingError(
-          'unavailable',
-          `deployment "${deployment}" has no ready replica after ${this.o.bufferTimeoutMs} ms${why}; retry later`,
-        );
-      }
-      return cold;
+      if (await this.table.waitFor(fresh, Math.min(deadline, wakeAt), now)) return cold;
+      if (this.table.isClosed)
+        throw new ServingError('unavailable', 'the gateway is shutting down; retry on another gateway');
+      if (now() < deadline) return cold;
+      const why =
+        attempts > 0 ? `; last failure: ${lastReason}` : ' (it is scaling from zero, or its replicas are down)';
+      throw new ServingError(
+        'unavailable',
+        `deployment "${deployment}" has no ready replica after ${this.o.bufferTimeoutMs} ms${why}; retry later`,
+      );
     } finally {
       this.bufferedTotal--;
       window.buffer(-1);

@@ -79,4 +79,64 @@ describe('Dispatcher', () => {
     );
     expect(buffered).toEqual(['d']);
   });
+
+  it('when every replica has failed the request, retries after the short backoff, not at the buffer deadline', async () => {
+    // The soak's case: both replicas ready, both failed this request (a reset during a kill);
+    // the request used to wait out the whole buffer time, then fail.
+    const { dispatcher, stats } = setup(2, { bufferTimeoutMs: 60_000, retryBackoffMs: 30 });
+    const seen: string[] = [];
+    const resetTwice = async (t: Target): Promise<Attempt<string>> => {
+      seen.push(t.replicaId);
+      return seen.length <= 2
+        ? { kind: 'retry', reason: 'read ECONNRESET' }
+        : { kind: 'answer', value: t.replicaId, failed: false };
+    };
+    const started = Date.now();
+    await expect(dispatcher.dispatch('d', resetTwice)).resolves.toEqual({ value: 'r0', coldStart: false });
+    console.log(`answered after a 30 ms backoff in ${Date.now() - started} ms (buffer time 60 s)`);
+    expect(seen).toEqual(['r0', 'r1', 'r0']);
+    expect(stats.snapshot(['d'])[0]).toMatchObject({ requests: 1, failures: 0, retries: 2 });
+  });
+
+  it('tries a replica that appears in the table at once, without waiting for a backoff', async () => {
+    const { dispatcher, table } = setup(2, { bufferTimeoutMs: 60_000, retryBackoffMs: 60_000 });
+    const seen: string[] = [];
+    const onlyNew = async (t: Target): Promise<Attempt<string>> => {
+      seen.push(t.replicaId);
+      if (seen.length === 2) {
+        setTimeout(() =>
+          table.apply({
+            generation: 2n,
+            routes: [
+              {
+                deployment: 'd',
+                modelName: 'm',
+                modelVersion: 1,
+                scaledToZero: false,
+                targets: ['r0', 'r1', 'r2'].map((id, i) => ({ replicaId: id, url: `http://h:${i}` })),
+              },
+            ],
+          }),
+        );
+      }
+      return t.replicaId === 'r2'
+        ? { kind: 'answer', value: t.replicaId, failed: false }
+        : { kind: 'retry', reason: 'answered 503: draining' };
+    };
+    await expect(dispatcher.dispatch('d', onlyNew)).resolves.toEqual({ value: 'r2', coldStart: false });
+    expect(seen).toEqual(['r0', 'r1', 'r2']);
+  });
+
+  it('does not come back to a failed replica before its backoff while another one is untried', async () => {
+    const { dispatcher } = setup(3, { retryBackoffMs: 60_000 });
+    const seen: string[] = [];
+    const third = async (t: Target): Promise<Attempt<string>> => {
+      seen.push(t.replicaId);
+      return seen.length < 3
+        ? { kind: 'retry', reason: 'answered 503' }
+        : { kind: 'answer', value: 'ok', failed: false };
+    };
+    await dispatcher.dispatch('d', third);
+    expect(seen).toEqual(['r0', 'r1', 'r2']);
+  });
 });
