@@ -32,6 +32,8 @@ export interface IntakeDeps {
   /** Column info per data digest, so a large data set is read once. */
   readonly columnCache: Map<string, ColumnInfo[]>;
   readonly limits: { readonly maxTrialsPerRun: number };
+  /** The tier names a spec may name (selection.qos.tier); default: not checked. */
+  readonly tiers?: () => readonly string[];
 }
 
 function diag(d: SpecDiagnostic): Diagnostic {
@@ -44,7 +46,8 @@ export async function intakeSpec(
   data: readonly DataRef[],
   deps: IntakeDeps,
 ): Promise<IntakeResult> {
-  const first = checkSpec(text, file);
+  const tiers = deps.tiers?.();
+  const first = checkSpec(text, file, tiers ? { tiers } : {});
   if (!first.spec) return { diagnostics: first.diagnostics.map(diag) };
   const spec = first.spec.spec;
   const source = spec.data.source;
@@ -81,7 +84,7 @@ export async function intakeSpec(
       return { diagnostics: [at('data.source', `cannot read "${source}" as ${format}: ${(e as Error).message}`)] };
     }
   }
-  const second = checkSpec(text, file, { columns });
+  const second = checkSpec(text, file, { columns, ...(tiers ? { tiers } : {}) });
   if (!second.spec) return { diagnostics: second.diagnostics.map(diag) };
   const loaded = second.spec;
   const plans = expandSearchSpace(loaded.spec);

@@ -9,6 +9,7 @@ import { ProfileService, type DeployRequest, type Model } from '@stratum/proto';
 import { selectTiers, type Tier } from '../config/tiers';
 import { analyzeCapacity, qosCheck } from '../profiler/capacity';
 import { sweepSettings } from '../profiler/profiler';
+import { ProfileLock } from '../profiler/lock';
 import type { ProfileRepo } from '../profiler/repo';
 import { processRunner, type ProfileRunner } from '../profiler/runner';
 import type { ModelProfile, SweepSettings } from '../profiler/types';
@@ -32,6 +33,8 @@ export interface ProfileRoutesDeps {
   readonly tiers: () => Tier[];
   /** Default: a profile-main child process per profile. */
   readonly runner?: ProfileRunner;
+  /** Shared with run finalization's candidate profiles; default: one of its own. */
+  readonly lock?: ProfileLock;
 }
 
 function modelRef(ref: string): { name: string; version: number } {
@@ -74,7 +77,7 @@ function records(json: string): Record<string, unknown>[] | undefined {
 
 export function profileRoutes(d: ProfileRoutesDeps): ServiceImpl<typeof ProfileService> {
   const runner = d.runner ?? processRunner;
-  let running: string | null = null;
+  const lock = d.lock ?? new ProfileLock();
   const profileOf = (id: string, ref: string): ModelProfile => {
     if (id) {
       const p = d.profiles.get(id);
@@ -101,12 +104,12 @@ export function profileRoutes(d: ProfileRoutesDeps): ServiceImpl<typeof ProfileS
       const tiers = invalid(() => selectTiers(d.tiers(), req.tiers));
       const settings: SweepSettings = invalid(() => sweepSettings(settingsFromWire(req.settings)));
       const samples = records(req.sampleRecordsJson);
-      if (running)
+      const running = `${model.name}:${model.version}`;
+      if (!lock.tryAcquire(running))
         throw new ConnectError(
-          `a profile of ${running} is running; profiles run one at a time so they do not measure each other`,
+          `a profile of ${lock.busy} is running; profiles run one at a time so they do not measure each other`,
           Code.ResourceExhausted,
         );
-      running = `${model.name}:${model.version}`;
       try {
         const job = {
           modelPath: d.artifacts.pathOf(model.digest),
@@ -133,7 +136,7 @@ export function profileRoutes(d: ProfileRoutesDeps): ServiceImpl<typeof ProfileS
           Code.Internal,
         );
       } finally {
-        running = null;
+        lock.release();
       }
     },
     getProfile(req) {

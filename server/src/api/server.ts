@@ -43,6 +43,8 @@ import { deploymentRoutes } from './deployments';
 import { profileQosCheck, profileRoutes } from './profiles';
 import { loadTiers } from '../config/tiers';
 import { ProfileRepo } from '../profiler/repo';
+import { candidateProfiler } from '../profiler/candidates';
+import { ProfileLock } from '../profiler/lock';
 import { modelRoutes } from './models';
 import { runRoutes } from './runs';
 import { workerRoutes } from './workers';
@@ -115,6 +117,8 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   const deployments = new DeploymentRepo(db);
   const apiKeys = new ApiKeyRepo(db);
   const profiles = new ProfileRepo(db);
+  const profileLock = new ProfileLock();
+  const tierNames = (): string[] => loadTiers(home).map((t) => t.name);
   // The two reconcilers share workers: each reads the other's resource use through a closure.
   const manager: ReplicaManager = new ReplicaManager({
     repo: deployments,
@@ -137,6 +141,14 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     options,
     describeModel,
     otherUsage: () => manager.replicaUsage(),
+    qos: {
+      profile: candidateProfiler({
+        modelPath: (digest) => artifacts.pathOf(digest),
+        tiers: () => loadTiers(home),
+        lock: profileLock,
+      }),
+      saveProfile: (p) => profiles.save(p),
+    },
   });
   scheduler.recover();
   let endpoint = '';
@@ -156,7 +168,10 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     interceptors: [authInterceptor(secrets)],
     readMaxBytes: limits.maxUploadBytes,
     routes(router) {
-      router.service(RunService, runRoutes({ scheduler, runs, events, artifacts, columnCache: new Map(), limits }));
+      router.service(
+        RunService,
+        runRoutes({ scheduler, runs, events, artifacts, columnCache: new Map(), limits, tiers: tierNames }),
+      );
       router.service(
         WorkerService,
         workerRoutes({
@@ -173,7 +188,10 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
         clusterRoutes({ scheduler, workers, artifacts, version: STRATUM_VERSION, limits }),
       );
       router.service(ModelService, modelRoutes({ models, artifacts, limits }));
-      router.service(ProfileService, profileRoutes({ models, artifacts, profiles, tiers: () => loadTiers(home) }));
+      router.service(
+        ProfileService,
+        profileRoutes({ models, artifacts, profiles, tiers: () => loadTiers(home), lock: profileLock }),
+      );
       router.service(
         DeploymentService,
         deploymentRoutes({

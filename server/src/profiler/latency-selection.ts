@@ -20,7 +20,8 @@ export interface LatencyFilterResult<C extends Candidate> {
   readonly excluded: ReadonlyMap<string, string>;
 }
 
-const describe = (rule: LatencyRule): string =>
+/** The budgets of a rule in words: "p99 ≤ 10 ms, 200 req/s". */
+export const describeBudgets = (rule: LatencyRule): string =>
   [
     rule.p99Ms ? `p99 ≤ ${rule.p99Ms} ms` : '',
     rule.p95Ms ? `p95 ≤ ${rule.p95Ms} ms` : '',
@@ -30,6 +31,9 @@ const describe = (rule: LatencyRule): string =>
   ]
     .filter(Boolean)
     .join(', ') || 'any latency';
+
+/** The rule in words: "p99 ≤ 10 ms on edge". */
+export const describeLatencyRule = (rule: LatencyRule): string => `${describeBudgets(rule)} on ${rule.tier}`;
 
 /** `profiles` maps a candidate id to the profile of its model. */
 export function applyLatencyConstraint<C extends Candidate>(
@@ -43,12 +47,12 @@ export function applyLatencyConstraint<C extends Candidate>(
   for (const c of candidates) {
     const tier = profiles.get(c.id)?.tiers.find((t) => t.tier.name === rule.tier);
     if (!tier) {
-      excluded.set(c.id, `not profiled on ${rule.tier}, so ${describe(rule)} cannot be checked`);
+      excluded.set(c.id, `not profiled on ${rule.tier}, so ${describeBudgets(rule)} cannot be checked`);
       continue;
     }
     const v = tierVerdict(tier, qos);
     if (v.ok) kept.push(c);
-    else excluded.set(c.id, `misses ${describe(rule)} on ${v.reason}`);
+    else excluded.set(c.id, `misses ${describeBudgets(rule)} on ${v.reason}`);
   }
   return { kept, excluded };
 }

@@ -29,7 +29,10 @@ import type { EventHub } from './events';
 import { shouldStop, type EarlyStoppingPolicy } from './early-stopping';
 import { addResources, NO_RESOURCES, pickTrial, type PlacementTrial, type PlacementWorker } from './placement';
 import { splitBaseline } from './baseline';
-import { finalizeRun, type DescribeModel } from './finalize';
+import { finalizeRun, qosPlan, type DescribeModel, type QosPlan } from './finalize';
+import { DEFAULT_MAX_QOS_CANDIDATES, screenCandidates } from './qos-selection';
+import type { ProfileCandidate } from '../profiler/candidates';
+import type { ModelProfile } from '../profiler/types';
 import { EMPTY_INFO } from '../store/model-info';
 
 export interface Clock {
@@ -120,6 +123,13 @@ export interface SchedulerDeps {
   readonly describeModel?: DescribeModel;
   /** Resources held per worker by something other than trials (model replicas). */
   readonly otherUsage?: () => ReadonlyMap<string, ResourceAmounts>;
+  /** Latency-aware selection (`selection.qos`); without it such a run sets every candidate aside. */
+  readonly qos?: {
+    readonly profile: ProfileCandidate;
+    /** Keeps the winner's profile with its registered model, for the deployment plan's QoS check. */
+    readonly saveProfile?: (p: ModelProfile) => void;
+    readonly maxCandidates?: number;
+  };
 }
 
 export class Scheduler {
@@ -127,6 +137,8 @@ export class Scheduler {
   private readonly woken = new Set<string>();
   private readonly lastSeen = new Map<string, number>();
   private readonly options: SchedulerOptions;
+  /** Runs whose candidates are being profiled for `selection.qos`. */
+  private readonly screening = new Map<string, AbortController>();
 
   constructor(private readonly d: SchedulerDeps) {
     this.options = d.options;
@@ -186,6 +198,7 @@ export class Scheduler {
         }
         this.d.runs.updateRun(runId, { state: State.CANCELLED, state_reason: 'cancelled by user', finished_at: now });
       });
+      this.screening.get(runId)?.abort();
       this.d.log.info({ runId }, 'run cancelled');
       this.publishRun(runId);
       this.dispatch();
@@ -403,6 +416,7 @@ export class Scheduler {
 
   close(): void {
     for (const w of [...this.waiters]) w.resolve({});
+    for (const a of this.screening.values()) a.abort();
   }
 
   // ---- internals -----------------------------------------------------------------------
@@ -514,15 +528,78 @@ export class Scheduler {
     if (!run || TERMINAL.has(run.state)) return;
     const trials = this.d.runs.trialRows(runId);
     if (trials.some((t) => !TERMINAL.has(t.state))) return;
-    finalizeRun(run, trials, {
+    const plan = qosPlan(run, trials);
+    if (plan && plan.ranked.length > 0) {
+      if (!this.screening.has(runId)) this.screen(runId, plan);
+      return;
+    }
+    finalizeRun(run, trials, this.finalizeDeps());
+    this.finished(runId);
+  }
+
+  private finalizeDeps() {
+    return {
       runs: this.d.runs,
       models: this.d.models,
       describeModel: this.d.describeModel ?? (() => EMPTY_INFO),
       now: this.d.clock.now(),
-    });
+    };
+  }
+
+  private finished(runId: string): void {
     const after = this.d.runs.runRow(runId)!;
     this.d.log.info({ runId, state: State[after.state], reason: after.state_reason }, 'run finished');
     this.publishRun(runId);
+  }
+
+  /**
+   * Profiles the candidates for `selection.qos` off the request path; the run stays RUNNING
+   * (its reason says what is measured) until the verdicts are in. A restart starts it again
+   * through recover().
+   */
+  private screen(runId: string, plan: QosPlan): void {
+    const abort = new AbortController();
+    this.screening.set(runId, abort);
+    const maxCandidates = this.d.qos?.maxCandidates ?? DEFAULT_MAX_QOS_CANDIDATES;
+    const count = Math.min(plan.ranked.length, maxCandidates);
+    const profile: ProfileCandidate =
+      this.d.qos?.profile ?? (() => Promise.reject(new Error('this control plane has no profiler')));
+    this.d.runs.updateRun(runId, {
+      state_reason: `profiling candidates on ${plan.rule.tier} for selection.qos (up to ${count})`,
+    });
+    this.publishRun(runId);
+    screenCandidates(plan, {
+      profile,
+      signal: abort.signal,
+      maxCandidates,
+      onVerdict: (trialId, reason) => {
+        if (reason === undefined || abort.signal.aborted) return;
+        this.d.runs.updateTrial(trialId, { excluded_reason: reason });
+        this.publishTrial(trialId);
+      },
+    })
+      .then((outcome) => {
+        if (abort.signal.aborted) return; // cancelled, or closing: recover() starts it again
+        const run = this.d.runs.runRow(runId);
+        if (!run || TERMINAL.has(run.state)) return;
+        finalizeRun(run, this.d.runs.trialRows(runId), this.finalizeDeps(), outcome);
+        const after = this.d.runs.runRow(runId)!;
+        if (outcome.chosen && after.model_version > 0)
+          this.d.qos?.saveProfile?.({
+            ...outcome.chosen.profile,
+            model: { ...outcome.chosen.profile.model, name: after.model_name, version: after.model_version },
+          });
+        this.finished(runId);
+      })
+      .catch((e: unknown) => {
+        if (abort.signal.aborted) return;
+        const run = this.d.runs.runRow(runId);
+        if (!run || TERMINAL.has(run.state)) return;
+        const reason = `selection.qos could not be checked: ${e instanceof Error ? e.message : String(e)}`;
+        this.d.runs.updateRun(runId, { state: State.FAILED, state_reason: reason, finished_at: this.d.clock.now() });
+        this.finished(runId);
+      })
+      .finally(() => this.screening.delete(runId));
   }
 
   private publishRun(runId: string): void {

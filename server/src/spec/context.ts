@@ -9,4 +9,6 @@ export interface CheckContext {
   readonly source: SpecSource;
   /** For checking a node against a schema outside schema.ts (a trainer's parameter schema). */
   readonly validate: ValidateContext;
+  /** The cluster's tier names; when given, tiers the spec names must be among them. */
+  readonly tiers?: readonly string[];
 }

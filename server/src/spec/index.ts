@@ -42,6 +42,8 @@ export interface LoadedSpec {
 export interface CheckOptions {
   /** The data set's columns; when given, every column the spec names must exist. */
   columns?: readonly ColumnInfo[];
+  /** The cluster's tier names; when given, `selection.qos.tier` must be one of them. */
+  tiers?: readonly string[];
 }
 
 const REFS: ReadonlyMap<string, Schema> = new Map(referencedSchemas.map((s) => [String(s.$id), asSchema(s)]));
@@ -85,7 +87,7 @@ function runChecks(
   const validate: ValidateContext = { doc: source.doc, refs: REFS, report: source };
   if (!checkNode(asSchema(PipelineSpec), root, [], validate)) return { diagnostics: finish(source) };
 
-  const ctx: CheckContext = { spec: parsed.value as PipelineSpec, source, validate };
+  const ctx: CheckContext = { spec: parsed.value as PipelineSpec, source, validate, tiers: opts.tiers };
   checkSemantics(ctx);
   const expressions = checkExpressions(ctx);
   if (opts.columns) checkColumns(ctx, opts.columns, expressions);

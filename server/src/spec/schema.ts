@@ -188,6 +188,35 @@ export const SearchSpec = Type.Object(
   Strict,
 );
 
+export const DURATION_PATTERN = '^[0-9]+(\\.[0-9]+)?(us|ms|s)$';
+const Duration = Type.String({ pattern: DURATION_PATTERN });
+export const QosSpec = Type.Object(
+  {
+    p99: Type.Optional(Duration),
+    p95: Type.Optional(Duration),
+    p50: Type.Optional(Duration),
+    rps: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    maxCostPerHour: Type.Optional(Type.Number({ minimum: 0 })),
+  },
+  Strict,
+);
+
+/**
+ * Latency-aware selection: the best model by the metric whose profile on `tier` meets the QoS
+ * ("best f1 whose p99 on edge is at most 10 ms"). Candidates are profiled in ranked order when
+ * every trial is done; those that miss are set aside with the measured number.
+ */
+export const SelectionQosSpec = Type.Object(
+  {
+    tier: Type.String({
+      minLength: 1,
+      description: 'The tier the model must meet the QoS on (cloud, fog, edge, ...).',
+    }),
+    ...QosSpec.properties,
+  },
+  Strict,
+);
+
 export const SelectionSpec = Type.Object(
   {
     metric: Type.String({ minLength: 1, description: 'accuracy, f1, precision, recall, logloss, rmse, mae, r2' }),
@@ -202,6 +231,7 @@ export const SelectionSpec = Type.Object(
         Strict,
       ),
     ),
+    qos: Type.Optional(SelectionQosSpec),
   },
   Strict,
 );
@@ -214,18 +244,6 @@ export const EarlyStoppingSpec = Type.Object(
     goal: Type.Optional(Type.Union([Type.Literal('maximize'), Type.Literal('minimize')])),
     graceEpochs: Type.Optional(Type.Integer({ minimum: 0 })),
     reductionFactor: Type.Optional(Type.Integer({ minimum: 2 })),
-  },
-  Strict,
-);
-
-const Duration = Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(us|ms|s)$' });
-export const QosSpec = Type.Object(
-  {
-    p99: Type.Optional(Duration),
-    p95: Type.Optional(Duration),
-    p50: Type.Optional(Duration),
-    rps: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-    maxCostPerHour: Type.Optional(Type.Number({ minimum: 0 })),
   },
   Strict,
 );
@@ -285,6 +303,7 @@ export type SelectionSpec = Static<typeof SelectionSpec>;
 export type EarlyStoppingSpec = Static<typeof EarlyStoppingSpec>;
 export type SearchSpec = Static<typeof SearchSpec>;
 export type QosSpec = Static<typeof QosSpec>;
+export type SelectionQosSpec = Static<typeof SelectionQosSpec>;
 export type DeploySpec = Static<typeof DeploySpec>;
 
 /** Schemas referenced by `$ref` inside PipelineSpec. */

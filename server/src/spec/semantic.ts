@@ -6,6 +6,7 @@ import { METRICS, type MetricName } from '../trainers/catalog';
 import { type CheckContext } from './context';
 import { checkCandidate } from './params';
 import { candidateTrialCount, DEFAULT_SAMPLES, MAX_TRIALS } from './search-space';
+import { parseDurationMs } from './quantities';
 import { nodeAt } from './source';
 import { suggest } from './suggest';
 
@@ -14,6 +15,7 @@ export function checkSemantics(ctx: CheckContext): void {
   checkCandidateNames(ctx);
   checkTrialCount(ctx);
   checkSelection(ctx);
+  checkSelectionQos(ctx);
   checkTargetAndFeatures(ctx);
   checkSplitAndDeploy(ctx);
 }
@@ -77,6 +79,27 @@ function checkSelection({ spec, source }: CheckContext): void {
       checkMetric(metric, (m, s) => source.atKey(['selection', 'constraints', bound, metric], m, s));
     }
   }
+}
+
+/**
+ * `selection.qos` must ask for something (a budget, a rate or a cost ceiling) on a tier the
+ * cluster has; a zero budget reads as "none" elsewhere, so it is refused here.
+ */
+function checkSelectionQos({ spec, source, tiers }: CheckContext): void {
+  const qos = spec.selection.qos;
+  if (!qos) return;
+  if (tiers && !tiers.includes(qos.tier)) {
+    const message = `unknown tier ${JSON.stringify(qos.tier)} (the cluster has ${tiers.join(', ') || 'no tiers'})`;
+    source.atValue(['selection', 'qos', 'tier'], message, suggest(qos.tier, tiers));
+  }
+  for (const key of ['p99', 'p95', 'p50'] as const) {
+    const d = qos[key];
+    if (d !== undefined && parseDurationMs(d) <= 0)
+      source.atValue(['selection', 'qos', key], `a ${key} budget of ${d} can never be met: give a duration above zero`);
+  }
+  const asks = ['p99', 'p95', 'p50', 'rps', 'maxCostPerHour'] as const;
+  if (!asks.some((k) => qos[k] !== undefined))
+    source.atKey(['selection', 'qos'], `selection.qos asks for nothing: give at least one of ${asks.join(', ')}`);
 }
 
 function checkTargetAndFeatures({ spec, source }: CheckContext): void {

@@ -3,6 +3,7 @@
  */
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { deref, type Schema } from './json-like';
+import { DURATION_PATTERN } from './schema';
 
 export type Shape = 'map' | 'seq' | 'string' | 'number' | 'boolean' | 'null' | 'other';
 
@@ -33,6 +34,9 @@ export function expected(schema: Schema, ctx: { readonly refs: ReadonlyMap<strin
       return 'an integer';
     case 'boolean':
       return 'true or false';
+    case 'string':
+      // A bare number where a duration belongs is the common mistake: name the unit it lacks.
+      return s.pattern === DURATION_PATTERN ? 'a duration with a unit (250ms, 1.5s, 800us)' : 'a string';
     default:
       return `a ${s.type ?? 'value'}`;
   }

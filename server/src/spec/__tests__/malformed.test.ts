@@ -14,7 +14,12 @@ interface Case {
   readonly message: RegExp;
   readonly suggestion?: string;
   readonly columns?: boolean;
+  /** Check against the cluster's tiers (TIERS). */
+  readonly tiers?: boolean;
 }
+
+const TIERS = ['cloud', 'fog', 'edge'];
+const withQos = (qos: string): string => edit(BASE, ['metric: accuracy', `metric: accuracy\n  qos: ${qos}`]);
 
 const cases: Case[] = [
   {
@@ -350,6 +355,58 @@ const cases: Case[] = [
     message: /^a pipeline spec is a mapping/,
   },
   {
+    name: 'selection.qos on a tier the cluster does not have',
+    text: withQos('{ tier: egde, p99: 10ms }'),
+    tiers: true,
+    at: [30, 16],
+    field: 'selection.qos.tier',
+    message: /^unknown tier "egde" \(the cluster has cloud, fog, edge\)$/,
+    suggestion: 'edge',
+  },
+  {
+    name: 'selection.qos with a duration without a unit',
+    text: withQos('{ tier: edge, p99: 10 }'),
+    at: [30, 27],
+    field: 'selection.qos.p99',
+    message: /^expected a duration with a unit \(250ms, 1.5s, 800us\), got 10$/,
+  },
+  {
+    name: 'selection.qos with a misspelt unit',
+    text: withQos('{ tier: edge, p99: 10mss }'),
+    at: [30, 27],
+    field: 'selection.qos.p99',
+    message: /^"10mss" is not a duration such as 250ms, 1.5s or 800us$/,
+  },
+  {
+    name: 'selection.qos with a zero budget',
+    text: withQos('{ tier: edge, p95: 0ms }'),
+    at: [30, 27],
+    field: 'selection.qos.p95',
+    message: /^a p95 budget of 0ms can never be met: give a duration above zero$/,
+  },
+  {
+    name: 'selection.qos that asks for nothing',
+    text: withQos('{ tier: edge }'),
+    at: [30, 3],
+    field: 'selection.qos',
+    message: /^selection.qos asks for nothing: give at least one of p99, p95, p50, rps, maxCostPerHour$/,
+  },
+  {
+    name: 'selection.qos without a tier',
+    text: withQos('{ p99: 10ms }'),
+    at: [30, 8],
+    field: 'selection.qos.tier',
+    message: /^missing required key "tier"$/,
+  },
+  {
+    name: 'selection.qos with a misspelt key',
+    text: withQos('{ tier: edge, p9: 10ms }'),
+    at: [30, 22],
+    field: 'selection.qos.p9',
+    message: /^unknown key "p9"$/,
+    suggestion: 'p99',
+  },
+  {
     name: 'an alias to an undefined anchor',
     text: edit(BASE, ['maxDepth: [3, 5]', 'maxDepth: *depths']),
     at: [20, 17],
@@ -360,7 +417,10 @@ const cases: Case[] = [
 
 describe('malformed specs: exactly one diagnostic, at the right place', () => {
   test.each(cases)('$name', (c) => {
-    const { spec, diagnostics } = checkSpec(c.text, 'penguins.yaml', c.columns ? { columns: PENGUIN_COLUMNS } : {});
+    const { spec, diagnostics } = checkSpec(c.text, 'penguins.yaml', {
+      ...(c.columns ? { columns: PENGUIN_COLUMNS } : {}),
+      ...(c.tiers ? { tiers: TIERS } : {}),
+    });
     expect(spec).toBeUndefined();
     expect(diagnostics).toHaveLength(1);
     const d = diagnostics[0]!;
@@ -401,6 +461,12 @@ describe('malformed specs: exactly one diagnostic, at the right place', () => {
     expect(Date.now() - started).toBeLessThan(10000);
     expect(diagnostics).toHaveLength(101);
     expect(diagnostics[100]?.message).toBe('further problems not shown: at most 100 are listed');
+  });
+
+  test('a selection.qos on a known tier is valid, and the tier is not checked without the cluster', () => {
+    const text = withQos('{ tier: edge, p99: 10ms, rps: 200, maxCostPerHour: 0.5 }');
+    expect(checkSpec(text, 'penguins.yaml', { tiers: TIERS }).diagnostics).toEqual([]);
+    expect(checkSpec(withQos('{ tier: my-own-tier, p99: 1.5s }'), 'penguins.yaml').diagnostics).toEqual([]);
   });
 
   test('independent mistakes are all reported, in file order', () => {
