@@ -14,6 +14,14 @@ const CONNECT: Record<string, FlagSpec> = {
     description: 'API token (default $STRATUM_TOKEN or $STRATUM_HOME/api-token)',
   },
 };
+/** An inference key, for endpoints of deployments made with --require-key. */
+export const API_KEY: Record<string, FlagSpec> = {
+  'api-key': {
+    type: 'string',
+    value: 'KEY',
+    description: "the deployment's API key (default $STRATUM_API_KEY; the variable keeps it out of ps)",
+  },
+};
 const JSON_FLAG: Record<string, FlagSpec> = { json: { type: 'boolean', description: 'print JSON for scripts' } };
 const ALLOW_TRAINER: Record<string, FlagSpec> = {
   'allow-trainer': {
@@ -113,6 +121,10 @@ export const COMMANDS: readonly CommandSpec[] = [
         type: 'number',
         value: 'N',
         description: 'replica processes kept started for fast cold starts (default 1; 0 off)',
+      },
+      'emulate-tier': {
+        type: 'boolean',
+        description: "run replicas under the tier's limits (cores, CPU share, threads, memory; tiers.yaml)",
       },
       ...ALLOW_TRAINER,
     },
@@ -238,6 +250,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         description: '{"rows": [...]} records, or {"inputs": [...]} tensors; @file.json reads a file',
       },
       model: { type: 'string', value: 'NAME', description: 'model name when the URL does not end in /v2/models/NAME' },
+      ...API_KEY,
     },
   },
   PROFILE_COMMAND,
@@ -267,6 +280,10 @@ export const COMMANDS: readonly CommandSpec[] = [
         type: 'number',
         value: 'N',
         description: 'requests in flight per replica the autoscaler aims for (default 8)',
+      },
+      'require-key': {
+        type: 'boolean',
+        description: 'inference needs an API key of the deployment; prints the first one (stratum keys)',
       },
     },
   },
@@ -298,6 +315,20 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "A deployment's events: replicas started, ready, moved; scaling; cold starts.",
     args: [{ name: 'NAME', required: true, description: 'deployment name' }],
     flags: { ...CONNECT, ...JSON_FLAG },
+  },
+  {
+    name: 'keys',
+    summary: 'API keys of a deployment made with --require-key: create (shown once), list, revoke.',
+    args: [
+      { name: 'create|list|revoke', required: true, description: 'what to do' },
+      { name: 'DEPLOYMENT', required: true, description: 'deployment name' },
+      { name: 'KEY_ID', required: false, description: 'revoke: the key id (from keys list)' },
+    ],
+    flags: {
+      ...CONNECT,
+      ...JSON_FLAG,
+      label: { type: 'string', description: 'create: a note on who holds the key (≤ 100 characters)' },
+    },
   },
   {
     name: 'help',

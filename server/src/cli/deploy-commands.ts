@@ -15,6 +15,7 @@ import {
 
 import { UsageError, type FlagValue } from './args';
 import { clientFor, type Io } from './client-commands';
+import { keyJson, newKeyText } from './keys-commands';
 import { parseQos as parseQosAsk } from './profile-command';
 import { table } from './render';
 
@@ -50,19 +51,21 @@ export function planText(plan: DeploymentPlan): string {
     `  replicas ${plan.minReplicas}..${plan.maxReplicas} (start ${plan.initialReplicas}), ` +
       `${plan.resources?.cpus ?? 0} cpu / ${plan.resources?.memoryMb ?? 0} MiB each, ` +
       `batching ${plan.maxBatchSize} rows / ${plan.maxQueueDelayMs} ms, target ${plan.targetConcurrency} in flight per replica`,
+    plan.requireKey ? '  inference needs an API key of the deployment (--require-key; stratum keys)' : '',
     ...plan.checks.map((c) => `  ${c.ok ? '✓' : '✗'} ${c.name}: ${c.message}`),
     plan.feasible ? '  feasible' : '  NOT feasible: nothing will start',
   ];
-  return lines.join('\n');
+  return lines.filter(Boolean).join('\n');
 }
 
 export function endpointText(d: Deployment): string {
   const url = `${d.endpoint}/v2/models/${d.name}`;
   const fields = d.plan?.inputs.map((i) => i.name).join(', ') ?? '';
+  const auth = d.plan?.requireKey ? ` -H "Authorization: Bearer $STRATUM_API_KEY"` : '';
   return [
     `endpoint: ${url}`,
-    `  curl -s -X POST ${url}/predict -H 'content-type: application/json' -d '{"rows": [{...}]}'`,
-    `  curl -s -X POST ${url}/infer -d '{"inputs": [{"name": "${d.plan?.inputs[0]?.name ?? 'features'}", "datatype": "FP32", "shape": [1, N], "data": [...]}]}'`,
+    `  curl -s -X POST ${url}/predict${auth} -H 'content-type: application/json' -d '{"rows": [{...}]}'`,
+    `  curl -s -X POST ${url}/infer${auth} -d '{"inputs": [{"name": "${d.plan?.inputs[0]?.name ?? 'features'}", "datatype": "FP32", "shape": [1, N], "data": [...]}]}'`,
     `  // TypeScript: await fetch("${url}/predict", { method: "POST", body: JSON.stringify({ rows }) }).then((r) => r.json())`,
     fields ? `  inputs: ${fields}` : '',
   ]
@@ -99,6 +102,7 @@ export async function deploy(args: readonly string[], flags: Flags, io: Io): Pro
     fallbackTiers: (flags.fallback as string[] | undefined) ?? [],
     targetConcurrency:
       flags['target-concurrency'] !== undefined ? positive('target-concurrency', flags['target-concurrency']) : 0,
+    requireKey: flags['require-key'] === true,
   };
   const client = clientFor(flags);
   if (flags['dry-run']) {
@@ -113,12 +117,23 @@ export async function deploy(args: readonly string[], flags: Flags, io: Io): Pro
     return plan!.feasible ? 0 : 1;
   }
   try {
-    const { deployment } = await client.deployments.createDeployment(req);
+    const { deployment, firstKey } = await client.deployments.createDeployment(req);
     const ready = await waitReady(client, deployment!.name, Number(flags.wait ?? 120) * 1000);
+    // The first key of a keyed deployment is shown here, once.
+    const key = firstKey?.key ? firstKey : undefined;
     io.out(
       flags.json
-        ? toJsonString(DeploymentSchema, ready, { prettySpaces: 2 })
-        : `${planText(ready.plan!)}\n\n${endpointText(ready)}`,
+        ? key
+          ? JSON.stringify(
+              {
+                ...JSON.parse(toJsonString(DeploymentSchema, ready)),
+                apiKey: { ...keyJson(key.key!), key: key.secret },
+              },
+              null,
+              2,
+            )
+          : toJsonString(DeploymentSchema, ready, { prettySpaces: 2 })
+        : `${planText(ready.plan!)}\n\n${endpointText(ready)}${key ? `\n\n${newKeyText(key, ready.endpoint)}` : ''}`,
     );
     return ready.state === Deployment_State.READY ? 0 : 1;
   } catch (e) {

@@ -21,6 +21,7 @@ import { serve, worker } from './serve';
 import { replica } from './replica-command';
 import { predict, serveModel } from './serving-commands';
 import { deploy, deployments, logs, scale, undeploy } from './deploy-commands';
+import { keys } from './keys-commands';
 import { profile } from './profile-command';
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
@@ -85,6 +86,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return await deployments(flags, io);
       case 'undeploy':
         return await undeploy(args, flags, io);
+      case 'keys':
+        return await keys(args, flags, io);
       case 'scale':
         return await scale(args, flags, io);
       case 'logs':

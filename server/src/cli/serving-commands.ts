@@ -106,8 +106,10 @@ function endpointOf(target: string, flags: Flags): { url: string; name: string }
 export async function predict(args: readonly string[], flags: Flags, io: Io): Promise<number> {
   const target = args[0]!;
   const input = classifyInput(readInput(flags));
+  const apiKey = flags['api-key'] !== undefined ? String(flags['api-key']) : process.env.STRATUM_API_KEY;
+  const o = apiKey ? { apiKey } : {};
   const call = (url: string, name: string) =>
-    'rows' in input ? predictRows(url, name, input.rows) : inferTensors(url, name, input.inputs);
+    'rows' in input ? predictRows(url, name, input.rows, o) : inferTensors(url, name, input.inputs, o);
   let result: unknown;
   if (/^https?:\/\//.test(target)) {
     const { url, name } = endpointOf(target, flags);

@@ -18,6 +18,8 @@ export interface ClientOptions {
   /** Ask a specific version (the route gains /versions/{version}). */
   readonly version?: string;
   readonly signal?: AbortSignal;
+  /** A deployment's API key, sent as `Authorization: Bearer` (gateways of keyed deployments). */
+  readonly apiKey?: string;
 }
 
 type Numeric = ArrayLike<number> | ArrayLike<bigint>;
@@ -49,10 +51,10 @@ function modelUrl(url: string, name: string, version: string | undefined, action
   return `${url.replace(/\/+$/, '')}/v2/models/${encodeURIComponent(name)}${v}/${action}`;
 }
 
-async function post<T>(target: string, body: unknown, signal: AbortSignal | undefined): Promise<T> {
+async function post<T>(target: string, body: unknown, signal: AbortSignal | undefined, apiKey?: string): Promise<T> {
   const res = await fetch(target, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
     body: JSON.stringify(body),
     ...(signal ? { signal } : {}),
   });
@@ -81,7 +83,12 @@ export function predictRows(
   rows: readonly Record<string, unknown>[],
   options: ClientOptions = {},
 ): Promise<PredictResponse> {
-  return post<PredictResponse>(modelUrl(url, name, options.version, 'predict'), { rows }, options.signal);
+  return post<PredictResponse>(
+    modelUrl(url, name, options.version, 'predict'),
+    { rows },
+    options.signal,
+    options.apiKey,
+  );
 }
 
 /** JSON tensors → the model's outputs (all of them, or those named in `outputs`). */
@@ -103,5 +110,5 @@ export function inferTensors(
     })),
     ...(options.outputs ? { outputs: options.outputs.map((o) => ({ name: o })) } : {}),
   };
-  return post<InferResult>(modelUrl(url, name, options.version, 'infer'), body, options.signal);
+  return post<InferResult>(modelUrl(url, name, options.version, 'infer'), body, options.signal, options.apiKey);
 }
