@@ -11,10 +11,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 import type { EpochDecision } from '../trainers/types';
-import { builtinTrainers, createTrainerRegistry } from '../trainers/registry';
 import type { Frame } from '../data/types';
 import type { LoadedSpec } from '../spec';
-import { runTrial, type TrialInput, type TrialOutput } from './runner';
+import type { TrialInput, TrialOutput } from './runner';
 
 export interface ExecutorHooks {
   readonly onProgress: (epoch: number, progress: number, metrics: Record<string, number>) => void;
@@ -54,14 +53,25 @@ async function readPath(paths: Readonly<Record<string, string>>, digest: string)
 }
 
 export class InProcessExecutor implements TrialExecutor {
-  private readonly trainers = createTrainerRegistry(builtinTrainers());
+  // The runner and the trainers (tfjs above all: ~20 MiB of heap, ~40 MiB resident) load on the
+  // first trial, not with this module: the worker agent and the control plane import it only
+  // for ProcessExecutor, and would otherwise carry them for their whole life unused.
+  private loaded?: {
+    readonly runTrial: typeof import('./runner').runTrial;
+    readonly trainers: import('../trainers/registry').TrainerRegistry;
+  };
   private readonly frameCache = new Map<string, Frame>();
   private readonly specCache = new Map<string, LoadedSpec>();
 
   async run(input: ExecutorInput, hooks: ExecutorHooks, signal: AbortSignal): Promise<TrialOutput> {
-    return runTrial(
+    if (!this.loaded) {
+      const { runTrial } = await import('./runner');
+      const { builtinTrainers, createTrainerRegistry } = await import('../trainers/registry');
+      this.loaded = { runTrial, trainers: createTrainerRegistry(builtinTrainers()) };
+    }
+    return this.loaded.runTrial(
       { ...input, readArtifact: (d) => readPath(input.dataPaths, d) },
-      { trainers: this.trainers, frameCache: this.frameCache, specCache: this.specCache },
+      { trainers: this.loaded.trainers, frameCache: this.frameCache, specCache: this.specCache },
       {
         signal,
         onEpoch: async (epoch, progress, metrics): Promise<EpochDecision> => {
