@@ -194,11 +194,13 @@ export async function worker(flags: Flags): Promise<void> {
     labels[k] = v.join('=');
   }
   const log = createLogger(`stratum-worker:${name}`);
+  const tier = flags.tier ? String(flags.tier) : 'cloud';
+  const replicaLimits = flags['emulate-tier'] ? emulatedLimits(home, tier) : undefined;
   const agent = new WorkerAgent({
     url,
     joinToken,
     name,
-    tier: flags.tier ? String(flags.tier) : 'cloud',
+    tier,
     resources: { cpus: cpusOffered, memoryMb, gpus: gpus.ids.length },
     gpuIds: gpus.ids,
     labels,
@@ -211,9 +213,21 @@ export async function worker(flags: Flags): Promise<void> {
     cacheDir: join(home, 'worker-cache', name.replace(/[^A-Za-z0-9._-]/g, '_')),
     log,
     warmReplicas: nonNegativeInt('warm-replicas', flags['warm-replicas'], 1),
+    ...(replicaLimits ? { replicaLimits } : {}),
   });
   await agent.start();
   onShutdown(() => agent.stop());
+}
+
+/** `worker --emulate-tier`: the limits of the worker's tier (tiers.yaml or the defaults), for its replicas. */
+function emulatedLimits(home: string, tier: string): { cpus: number; threads: number; memoryMb: number } {
+  let t;
+  try {
+    t = selectTiers(loadTiers(home), [tier])[0]!;
+  } catch (e) {
+    throw new UsageError(`--emulate-tier: ${(e as Error).message}`);
+  }
+  return { cpus: t.cpus, threads: t.threads, memoryMb: t.memoryMb };
 }
 
 async function rayProvisioner(

@@ -8,6 +8,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
+import type { Machine, TierLimits } from '../profiler/emulation';
+import { spawnUnderLimits, type LimitedProcess } from '../profiler/tier-replica';
 import { encodeLoad, READY_LINE, WAITING_LINE } from './warm-protocol';
 
 export const WARM_REPLICA_MAIN = join(__dirname, 'warm-replica-main.js');
@@ -23,6 +25,12 @@ export interface WarmPoolOptions {
   readonly refillDelayMs?: number;
   /** How long a process may take to print a line it owes (waiting, ready). Default 60 s. */
   readonly lineTimeoutMs?: number;
+  /**
+   * An emulated tier worker's limits: each process starts pinned and duty-cycled as the tier's
+   * replica it will become (its threads come with the load's arguments).
+   */
+  readonly limits?: TierLimits;
+  readonly machine?: Machine;
 }
 
 export interface PooledReplica {
@@ -42,8 +50,14 @@ class WarmProcess {
   private err = '';
   private readonly listeners = new Set<() => void>();
 
-  constructor(script: string, env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, [script], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  private readonly limited: LimitedProcess | undefined;
+
+  constructor(script: string, env: NodeJS.ProcessEnv, limits?: TierLimits, machine?: Machine) {
+    const options = { env, stdio: ['pipe', 'pipe', 'pipe'] as ('pipe' | 'ignore')[] };
+    this.limited = limits
+      ? spawnUnderLimits(limits, process.execPath, [script], options, machine ? { machine } : {})
+      : undefined;
+    this.child = this.limited?.child ?? spawn(process.execPath, [script], options);
     this.child.stdout!.on('data', (d: Buffer) => {
       this.out += d.toString();
       this.notify();
@@ -51,6 +65,7 @@ class WarmProcess {
     this.child.stderr!.on('data', (d: Buffer) => (this.err += d.toString()));
     this.child.stdin!.on('error', () => undefined);
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    void this.exited.then(() => this.limited?.release());
     void this.exited.then(() => this.notify());
   }
 
@@ -93,7 +108,9 @@ class WarmProcess {
     this.child.stdin!.write(`${line}\n`);
   }
 
-  stop(): Promise<number | null> {
+  async stop(): Promise<number | null> {
+    // A duty-cycled process runs again before it is asked to drain.
+    await this.limited?.release();
     if (this.alive) this.child.kill('SIGTERM');
     return this.exited;
   }
@@ -125,7 +142,12 @@ export class WarmPool {
   }
 
   private spawn(): WarmProcess {
-    return new WarmProcess(this.o.script ?? WARM_REPLICA_MAIN, this.o.env ?? process.env);
+    return new WarmProcess(
+      this.o.script ?? WARM_REPLICA_MAIN,
+      this.o.env ?? process.env,
+      this.o.limits,
+      this.o.machine,
+    );
   }
 
   private refill(): void {

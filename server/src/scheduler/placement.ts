@@ -56,3 +56,12 @@ export function addResources(a: ResourceAmounts, b: ResourceAmounts): ResourceAm
 }
 
 export const NO_RESOURCES: ResourceAmounts = { cpus: 0, memoryMb: 0, gpus: 0 };
+
+/**
+ * How a replica's reported reason starts when it was over its tier's memory on an emulated tier
+ * worker (workers/replica-host.ts). Such a replica is kept, not replaced on the same worker: a
+ * replacement would not fit either, and would loop.
+ */
+export const DOES_NOT_FIT = 'does not fit';
+
+export const doesNotFit = (reason: string): boolean => reason.startsWith(DOES_NOT_FIT);

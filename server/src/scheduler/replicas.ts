@@ -29,7 +29,7 @@ import type { DeploymentRepo, DeploymentRow, Load, ReplicaRow } from '../store/d
 import type { ResourceAmounts, WorkerRecord } from '../store/workers';
 import type { Logger } from '../util/log';
 import type { Clock } from './controller';
-import { addResources, fits, freeOf, NO_RESOURCES } from './placement';
+import { addResources, doesNotFit, fits, freeOf, NO_RESOURCES } from './placement';
 
 /** The autoscaling policy, injected: a pure function of plan, state, load and time. */
 export interface AutoscalePolicy {
@@ -132,7 +132,8 @@ export class ReplicaManager {
         );
       }
       if (state === Replica_State.UNAVAILABLE) {
-        this.d.repo.addEvent(row.deployment, now, 'replica-failed', `replica ${row.id} on ${workerId}: ${s.reason}`);
+        const kind = doesNotFit(s.reason) ? 'replica-does-not-fit' : 'replica-failed';
+        this.d.repo.addEvent(row.deployment, now, kind, `replica ${row.id} on ${workerId}: ${s.reason}`);
       }
       this.d.repo.updateReplica(row.id, fields);
       changed = true;
@@ -266,7 +267,9 @@ export class ReplicaManager {
         event('replica-lost', `worker ${r.worker_id} lost; replica ${r.id} will be moved`);
         this.d.repo.removeReplica(r.id);
         this.toMove.set(name, (this.toMove.get(name) ?? 0) + 1);
-      } else if (r.state === Replica_State.UNAVAILABLE) {
+      } else if (r.state === Replica_State.UNAVAILABLE && !doesNotFit(r.reason)) {
+        // A failed replica is replaced; one over its tier's memory is kept with its reason
+        // (below), since a replacement would not fit either.
         this.d.repo.removeReplica(r.id);
         this.d.wakeWorker(r.worker_id);
       } else if (r.state === Replica_State.DRAINING && now - r.ready_at >= (this.d.drainMs ?? 2000)) {
@@ -298,7 +301,9 @@ export class ReplicaManager {
       });
       const moves = this.toMove.get(name) ?? 0;
       if (moves > 0) this.toMove.set(name, moves - 1);
-      event(moves > 0 ? 'replica-moved' : 'replica-started', `replica ${id} on ${workerId}`);
+      const tier = this.d.workers().find((w) => w.id === workerId)?.tier ?? plan.tier;
+      const where = tier === plan.tier ? `tier ${tier}` : `fallback tier ${tier} (no room on ${plan.tier})`;
+      event(moves > 0 ? 'replica-moved' : 'replica-started', `replica ${id} on ${workerId}, ${where}`);
       this.d.wakeWorker(workerId);
     }
 
@@ -317,15 +322,18 @@ export class ReplicaManager {
 
     // 5. The deployment's own state, for people.
     const ready = this.d.repo.replicas(name).filter((r) => r.state === Replica_State.READY).length;
+    const unfit = this.d.repo.replicas(name).find((r) => r.state === Replica_State.UNAVAILABLE && doesNotFit(r.reason));
     const next =
       desired === 0
         ? Deployment_State.SCALED_TO_ZERO
         : ready >= desired
           ? Deployment_State.READY
-          : ready === 0 && row.state === Deployment_State.PENDING
+          : ready === 0 && row.state === Deployment_State.PENDING && !unfit
             ? Deployment_State.PENDING
             : Deployment_State.DEGRADED;
-    const reason = waiting || `${ready}/${desired} replicas ready`;
+    const reason =
+      waiting ||
+      (unfit ? `replica ${unfit.id} on ${unfit.worker_id}: ${unfit.reason}` : `${ready}/${desired} replicas ready`);
     if (next !== row.state || reason !== row.state_reason || desired !== row.desired) {
       this.d.repo.update(name, {
         state: next,

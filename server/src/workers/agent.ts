@@ -17,6 +17,7 @@ import type { Logger } from '../util/log';
 import { TrialAbortedError, type TrialExecutor } from './executor';
 import { GpuSlots } from './gpus';
 import { WarmPool } from '../deploy/warm-pool';
+import type { TierLimits } from '../profiler/emulation';
 import { ReplicaHost } from './replica-host';
 
 export interface AgentOptions {
@@ -36,6 +37,8 @@ export interface AgentOptions {
   readonly gpuIds?: readonly string[];
   /** Replica processes kept started ahead of need (0: start each when asked). */
   readonly warmReplicas?: number;
+  /** An emulated tier worker: its replicas run under the tier's limits (replica-host.ts). */
+  readonly replicaLimits?: TierLimits;
 }
 
 interface Running {
@@ -64,12 +67,14 @@ export class WorkerAgent {
     this.gpus = new GpuSlots(o.gpuIds ?? Array.from({ length: o.resources.gpus }, (_, i) => String(i)));
     this.client = createStratumClient({ url: o.url, token: o.joinToken });
     mkdirSync(o.cacheDir, { recursive: true, mode: 0o700 });
-    this.pool = (o.warmReplicas ?? 0) > 0 ? new WarmPool({ size: o.warmReplicas! }) : undefined;
+    const limits = o.replicaLimits ? { limits: o.replicaLimits } : {};
+    this.pool = (o.warmReplicas ?? 0) > 0 ? new WarmPool({ size: o.warmReplicas!, ...limits }) : undefined;
     this.replicas = new ReplicaHost({
       fetchModel: (digest) => this.fetchArtifact(digest),
       onChange: () => this.heartbeatNow(),
       log: o.log,
       pool: this.pool,
+      ...limits,
     });
   }
 

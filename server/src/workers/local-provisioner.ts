@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
+import type { TierLimits } from '../profiler/emulation';
 import type { ResourceAmounts } from '../store/workers';
 import type { Logger } from '../util/log';
 
@@ -13,6 +14,9 @@ export interface LocalWorkerSpec {
   readonly name: string;
   readonly tier: string;
   readonly resources: ResourceAmounts;
+  readonly labels?: Readonly<Record<string, string>>;
+  /** An emulated tier worker: its replicas run under the tier's limits (`worker --emulate-tier`). */
+  readonly limits?: TierLimits;
 }
 
 export interface LocalProvisionerOptions {
@@ -49,6 +53,15 @@ export class LocalProvisioner {
       String(spec.resources.gpus),
       '--name',
       spec.name,
+      ...(spec.labels && Object.keys(spec.labels).length > 0
+        ? [
+            '--label',
+            Object.entries(spec.labels)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(','),
+          ]
+        : []),
+      ...(spec.limits ? ['--emulate-tier'] : []),
     ];
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -125,6 +125,31 @@ describe('ReplicaManager', () => {
     expect(without.repo.row('penguins')!.state_reason).toMatch(/waiting for capacity on edge/);
   });
 
+  it("moves a lost worker's replica to a fallback tier, and the event says so", () => {
+    const { m, repo, live } = setup([worker('e1', 'edge'), worker('f1', 'fog')]);
+    m.create(plan({ initialReplicas: 1, fallbackTiers: ['fog'] }));
+    expect(repo.replicas('penguins')[0]!.worker_id).toBe('e1');
+    live.delete('e1');
+    m.reconcileAll();
+    expect(repo.replicas('penguins').map((r) => r.worker_id)).toEqual(['f1']);
+    const moved = repo.events('penguins').find((e) => e.kind === 'replica-moved')!;
+    expect(moved.message).toMatch(/on f1, fallback tier fog \(no room on edge\)/);
+  });
+
+  it("keeps a replica over its tier's memory with the reason, instead of replacing it in a loop", () => {
+    const { m, repo } = setup([worker('e1', 'edge')]);
+    m.create(plan({ initialReplicas: 1 }));
+    const r = repo.replicas('penguins')[0]!;
+    const reason = "does not fit: reached 180 MiB, over the tier's 128 MiB memory";
+    m.onHeartbeat('e1', [create(ReplicaStatusSchema, { replicaId: r.id, state: 'unavailable', reason })]);
+    m.reconcileAll();
+    m.reconcileAll();
+    expect(repo.replicas('penguins').map((x) => x.id)).toEqual([r.id]);
+    expect(repo.row('penguins')!.state).toBe(Deployment_State.DEGRADED);
+    expect(repo.row('penguins')!.state_reason).toBe(`replica ${r.id} on e1: ${reason}`);
+    expect(repo.events('penguins').filter((e) => e.kind === 'replica-does-not-fit')).toHaveLength(1);
+  });
+
   it('drains replicas beyond the goal, then removes them', () => {
     const { m, repo, clock } = setup([worker('w1', 'edge'), worker('w2', 'edge')]);
     m.create(plan({ initialReplicas: 2 }));
