@@ -47,4 +47,6 @@ export interface DeployOptions {
   readonly fallbackTiers?: readonly string[];
   /** How long `deploy` waits for the first replica (default 120 s). */
   readonly waitSeconds?: number;
+  /** Inference needs an API key of the deployment; `deploy` shows the first one, once. */
+  readonly requireKey?: boolean;
 }

@@ -5,6 +5,7 @@
  */
 import {
   Deployment_State,
+  type CreateApiKeyResponse,
   PlanDeploymentResponseSchema,
   type Deployment,
   type DeploymentPlan,
@@ -20,6 +21,8 @@ export interface WaitOptions {
   readonly signal?: AbortSignal;
   /** Called with the deployment each time it is polled while waiting. */
   readonly onUpdate?: (d: Deployment) => void;
+  /** Called once with the first API key of a deployment made with `requireKey`: its only showing. */
+  readonly onApiKey?: (k: CreateApiKeyResponse) => void;
 }
 
 function request(model: string, o: DeployOptions) {
@@ -31,6 +34,7 @@ function request(model: string, o: DeployOptions) {
     maxReplicas: o.maxReplicas ?? 0,
     name: o.name ?? '',
     fallbackTiers: [...(o.fallbackTiers ?? [])],
+    requireKey: o.requireKey ?? false,
   };
 }
 
@@ -75,11 +79,12 @@ export async function deploy(
   o: DeployOptions,
   w: WaitOptions = {},
 ): Promise<Deployment> {
-  const created = await conn.call((c) =>
-    callDeployments('deploying', async () => (await c.deployments.createDeployment(request(model, o))).deployment!),
+  const { deployment: created, firstKey } = await conn.call((c) =>
+    callDeployments('deploying', () => c.deployments.createDeployment(request(model, o))),
   );
+  if (firstKey?.key) w.onApiKey?.(firstKey);
   const end = Date.now() + (o.waitSeconds ?? 120) * 1000;
-  let d = created;
+  let d = created!;
   for (;;) {
     w.onUpdate?.(d);
     if (d.state === Deployment_State.READY) return d;

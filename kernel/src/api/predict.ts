@@ -12,6 +12,8 @@ export interface PredictOptions {
   readonly signal?: AbortSignal;
   /** How long to wait for the replica (default 30 s). */
   readonly timeoutMs?: number;
+  /** The deployment's API key (deployed with --require-key), sent as `Authorization: Bearer`. */
+  readonly apiKey?: string;
 }
 
 const MODEL_PATH = /\/v2\/models\/([^/]+)(?:\/versions\/[^/]+)?(?:\/(?:predict|infer))?\/?$/;
@@ -76,7 +78,7 @@ export async function predict(target: string, rows: unknown, o: PredictOptions =
   try {
     resp = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}) },
       body,
       signal: AbortSignal.any(signals),
     });

@@ -7,12 +7,23 @@
 import type { Deployment, DeploymentPlan, GetClusterResponse, Model, Run } from '@stratum/proto';
 import { uploadData } from '@stratum/server/dist/cli/client-commands';
 
+import { newKeyText } from '@stratum/server/dist/cli/keys-commands';
+
+import { messageBundle } from '../render/bundles';
 import { deploymentBundle } from '../render/deployments';
 import { LiveDisplay, LiveRunView } from '../render/live';
 import type { CellOutput, DeployOptions, PredictResponse, ProfileOptions, Row } from '../types';
 import { cellOutput } from './cell';
 import { CALL_TIMEOUT_MS, Connections, type ConnectOptions } from './connection';
-import { deploy, deploymentUrl, getDeployment, listDeployments, planDeployment, undeploy } from './deployments';
+import {
+  deploy,
+  deploymentUrl,
+  getDeployment,
+  listDeployments,
+  planDeployment,
+  undeploy,
+  type WaitOptions,
+} from './deployments';
 import { PipelineStore, type Pipeline } from './pipelines';
 import { predict, type PredictOptions } from './predict';
 import { profileModel, type ProfileResult } from './profiles';
@@ -166,7 +177,10 @@ export class Stratum {
    * Publishes a model ("name" or "name:version") as an endpoint on a tier once its plan passes
    * its checks, and waits for the first replica (`waitSeconds`); an interrupt stops the waiting.
    */
-  async deploy(model: string, o: DeployOptions & ConnectOptions & Pick<WatchOptions, 'output'>): Promise<Deployment> {
+  async deploy(
+    model: string,
+    o: DeployOptions & ConnectOptions & Pick<WatchOptions, 'output'> & Pick<WaitOptions, 'onApiKey'>,
+  ): Promise<Deployment> {
     const stop = new AbortController();
     this.watches.add(stop);
     const out = o.output ?? cellOutput();
@@ -175,6 +189,8 @@ export class Stratum {
       return await deploy(this.connections.resolve(o), model, o, {
         signal: stop.signal,
         onUpdate: (d) => view?.draw(deploymentBundle(d)),
+        // Shown once in the cell; a caller without a cell gets it through onApiKey.
+        onApiKey: (k) => (o.onApiKey ? o.onApiKey(k) : out?.display(messageBundle(newKeyText(k)))),
       });
     } finally {
       this.watches.delete(stop);

@@ -4,7 +4,7 @@
  */
 import type { CommandSpec, FlagSpec } from '@stratum/server/dist/cli/args';
 import { usage } from '@stratum/server/dist/cli/args';
-import { COMMANDS as CLI_COMMANDS } from '@stratum/server/dist/cli/commands';
+import { API_KEY, COMMANDS as CLI_COMMANDS } from '@stratum/server/dist/cli/commands';
 
 /** A CLI command's spec for a magic, without the flags the magic has no use for. */
 function magicOf(name: string, without: readonly string[]): CommandSpec {
@@ -120,6 +120,7 @@ export const MAGICS: readonly CommandSpec[] = [
     flags: {
       ...CONNECT,
       model: { type: 'string', value: 'NAME', description: 'model name when the URL does not name it' },
+      ...API_KEY,
     },
   },
   {

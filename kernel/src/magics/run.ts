@@ -121,7 +121,14 @@ async function runMagic(inv: MagicInvocation, ctx: MagicContext): Promise<void> 
     case 'predict': {
       const rows = parseRowsJson(args[1]!);
       const model = flags.model as string | undefined;
-      const answer = await stratum.predict(args[0]!, rows, { ...conn, model, signal: ctx.signal });
+      // As the CLI: --api-key, else $STRATUM_API_KEY (which keeps the key out of the notebook).
+      const apiKey = flags['api-key'] !== undefined ? String(flags['api-key']) : process.env.STRATUM_API_KEY;
+      const answer = await stratum.predict(args[0]!, rows, {
+        ...conn,
+        model,
+        signal: ctx.signal,
+        ...(apiKey ? { apiKey } : {}),
+      });
       out.display(predictionsBundle(rows, answer));
       return;
     }
@@ -145,6 +152,7 @@ async function deployMagic(
     ...(flags.name !== undefined ? { name: String(flags.name) } : {}),
     ...(flags.fallback !== undefined ? { fallbackTiers: flags.fallback as string[] } : {}),
     ...(flags.wait !== undefined ? { waitSeconds: Number(flags.wait) } : {}),
+    ...(flags['require-key'] === true ? { requireKey: true } : {}),
   };
   if (flags['dry-run']) ctx.out.display(planBundle(await ctx.stratum.planDeployment(model, o)));
   else await ctx.stratum.deploy(model, { ...o, output: ctx.out });

@@ -10,6 +10,9 @@ import * as protoLoader from '@grpc/proto-loader';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { Recorder } from '../../../../kernel/src/__tests__/recorder';
+import { runMagicCell } from '../../../../kernel/src/magics/run';
+import { Stratum } from '../../../../kernel/src/api/stratum';
 import { writeModel } from '../../profiler/__tests__/model';
 import { cli, cliJson, freePort, REPO, serve, stop, tempHome, waitFor, type Proc } from './harness';
 
@@ -173,6 +176,18 @@ describe('API keys per deployment (end to end)', () => {
     outputs.push(refused.stdout, refused.stderr);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/401 .*requires an API key/);
+
+    // The kernel's %stratum predict sends --api-key too (this model has no raw-records route,
+    // so with the key the replica's own refusal comes back, not the gateway's 401).
+    const magic = (line: string) =>
+      runMagicCell(line, { stratum: new Stratum(), out: new Recorder(), cwd: home, bind: async () => undefined }).then(
+        () => 'answered',
+        (e: Error) => e.message,
+      );
+    const kernelUrl = `${gateway}/v2/models/keyed`;
+    expect(await magic(`%stratum predict ${kernelUrl} [{"a": 1}]`)).toMatch(/HTTP 401 .*requires an API key/);
+    const withKey = await magic(`%stratum predict ${kernelUrl} --api-key ${second} [{"a": 1}]`);
+    expect(withKey).toMatch(/HTTP 400 .*takes raw records only for a Stratum-trained model/);
 
     const listed = cli(['keys', 'list', 'keyed', '--json'], home, url);
     outputs.push(listed.stdout);
