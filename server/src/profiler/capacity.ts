@@ -66,6 +66,21 @@ export function expectedP99(
   return curve[curve.length - 1]!.p99Ms;
 }
 
+/**
+ * When no measured point of the tier meets the latency budgets: the point that comes closest,
+ * with its worst miss (the number a rejection quotes). Undefined when some point meets them.
+ */
+export function closestMiss(
+  t: TierProfile,
+  qos: QosAsk,
+): { point: ProfilePoint; label: string; value: number; budget: number } | undefined {
+  const measured = t.points.filter((p) => p.requests > 0 && p.errors === 0);
+  if (measured.length === 0 || measured.some((p) => misses(p, qos).length === 0)) return undefined;
+  const worst = (p: ProfilePoint) => misses(p, qos)[0]!;
+  const point = [...measured].sort((a, b) => worst(a).value / worst(a).budget - worst(b).value / worst(b).budget)[0]!;
+  return { point, ...worst(point) };
+}
+
 const rejected = (tier: string, reason: string): TierVerdict => ({
   tier,
   ok: false,
@@ -94,15 +109,11 @@ export function tierVerdict(t: TierProfile, qos: QosAsk, o: CapacityOptions = {}
     );
   }
   const qualifying = measured.filter((p) => misses(p, qos).length === 0);
-  if (qualifying.length === 0) {
-    const closest = [...measured].sort((a, b) => {
-      const worst = (p: ProfilePoint) => misses(p, qos)[0]!;
-      return worst(a).value / worst(a).budget - worst(b).value / worst(b).budget;
-    })[0]!;
-    const m = misses(closest, qos)[0]!;
+  const miss = closestMiss(t, qos);
+  if (qualifying.length === 0 && miss) {
     return rejected(
       name,
-      `${m.label} at ${at(closest)} is ${fmtMs(m.value)} > ${fmtMs(m.budget)} budget (the closest of ${measured.length} point${measured.length === 1 ? '' : 's'})`,
+      `${miss.label} at ${at(miss.point)} is ${fmtMs(miss.value)} > ${fmtMs(miss.budget)} budget (the closest of ${measured.length} point${measured.length === 1 ? '' : 's'})`,
     );
   }
   const best = [...qualifying].sort((a, b) => b.throughput - a.throughput || a.p99Ms - b.p99Ms)[0]!;

@@ -6,7 +6,7 @@
  */
 import type { Candidate } from '../scheduler/selection';
 import { parseDurationMs } from '../spec/quantities';
-import { NO_QOS, tierVerdict } from './capacity';
+import { closestMiss, fmtMs, NO_QOS, tierVerdict } from './capacity';
 import type { ModelProfile, QosAsk } from './types';
 
 /** A QoS on one tier; latencies in ms, 0 or absent for none. */
@@ -23,9 +23,9 @@ export interface LatencyFilterResult<C extends Candidate> {
 /** The budgets of a rule in words: "p99 ≤ 10 ms, 200 req/s". */
 export const describeBudgets = (rule: LatencyRule): string =>
   [
-    rule.p99Ms ? `p99 ≤ ${rule.p99Ms} ms` : '',
-    rule.p95Ms ? `p95 ≤ ${rule.p95Ms} ms` : '',
-    rule.p50Ms ? `p50 ≤ ${rule.p50Ms} ms` : '',
+    rule.p99Ms ? `p99 ≤ ${fmtMs(rule.p99Ms)}` : '',
+    rule.p95Ms ? `p95 ≤ ${fmtMs(rule.p95Ms)}` : '',
+    rule.p50Ms ? `p50 ≤ ${fmtMs(rule.p50Ms)}` : '',
     rule.rps ? `${rule.rps} req/s` : '',
     rule.maxCostPerHour ? `≤ $${rule.maxCostPerHour}/h` : '',
   ]
@@ -51,8 +51,18 @@ export function applyLatencyConstraint<C extends Candidate>(
       continue;
     }
     const v = tierVerdict(tier, qos);
-    if (v.ok) kept.push(c);
-    else excluded.set(c.id, `misses ${describeBudgets(rule)} on ${v.reason}`);
+    if (v.ok) {
+      kept.push(c);
+      continue;
+    }
+    // Short, number first: the leaderboard shows it in one cell ("p99 on edge 14.2 ms > 10 ms").
+    const miss = tier.fits ? closestMiss(tier, qos) : undefined;
+    excluded.set(
+      c.id,
+      miss
+        ? `${miss.label} on ${rule.tier} ${fmtMs(miss.value)} > ${fmtMs(miss.budget)} (batch ${miss.point.batchSize}, concurrency ${miss.point.concurrency})`
+        : `misses ${describeBudgets(rule)} on ${v.reason}`,
+    );
   }
   return { kept, excluded };
 }

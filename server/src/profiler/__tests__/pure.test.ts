@@ -33,10 +33,7 @@ describe('applyLatencyConstraint', () => {
     const r = applyLatencyConstraint(candidates, profiles, { tier: 'edge', p99Ms: 10 });
     expect(r.kept.map((c) => c.id)).toEqual(['small']);
     expect([...r.excluded]).toEqual([
-      [
-        'big',
-        'misses p99 ≤ 10 ms on edge: p99 at batch 1, concurrency 1 is 31 ms > 10 ms budget (the closest of 1 point)',
-      ],
+      ['big', 'p99 on edge 31 ms > 10 ms (batch 1, concurrency 1)'],
       ['unprofiled', 'not profiled on edge, so p99 ≤ 10 ms cannot be checked'],
     ]);
   });

@@ -105,9 +105,7 @@ describe('selection.qos', () => {
     expect(run.state).toBe(State.SUCCEEDED);
     expect(run.best?.trialId).toBe(idOf(0.9));
     const trial = (acc: number) => run.trials.find((t) => t.id === idOf(acc))!;
-    expect(trial(0.95).excludedReason).toBe(
-      'misses p99 ≤ 10 ms on edge: p99 at batch 1, concurrency 1 is 31 ms > 10 ms budget (the closest of 1 point)',
-    );
+    expect(trial(0.95).excludedReason).toBe('p99 on edge 31 ms > 10 ms (batch 1, concurrency 1)');
     expect(trial(0.8).excludedReason).toBe(''); // ranks below the winner: never profiled
     expect(calls).toHaveLength(2);
     expect(env.models.get('demo')?.lineage?.trialId).toBe(idOf(0.9));
@@ -121,7 +119,7 @@ describe('selection.qos', () => {
     expect(run.state).toBe(State.FAILED);
     expect(run.stateReason).toBe('no candidate meets p99 ≤ 0.001 ms on edge: 3 set aside, each trial says why');
     for (const t of run.trials)
-      expect(t.excludedReason).toMatch(/^misses p99 ≤ 0\.001 ms on edge: p99 at .* > 0\.001 ms/);
+      expect(t.excludedReason).toMatch(/^p99 on edge \d+ ms > 0\.001 ms \(batch 1, concurrency 1\)$/);
     expect(env.models.get('demo')).toBeUndefined();
   });
 
