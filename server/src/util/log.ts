@@ -15,6 +15,13 @@ export const REDACT_PATHS = [
   '*.authorization',
   'headers.authorization',
   'req.headers.authorization',
+  // Inference keys of deployments.
+  'apiKey',
+  'secret',
+  '*.apiKey',
+  '*.secret',
+  'headers["x-api-key"]',
+  'req.headers["x-api-key"]',
 ];
 
 export function createLogger(name: string, level = process.env.STRATUM_LOG_LEVEL ?? 'info'): Logger {

@@ -48,6 +48,15 @@ interface ClusterJson {
   }[];
 }
 
+const PENGUIN = {
+  Island: 'Biscoe',
+  'Beak Length (mm)': 45.2,
+  'Beak Depth (mm)': 14.8,
+  'Flipper Length (mm)': 212,
+  'Body Mass (g)': 5200,
+  Sex: 'FEMALE',
+};
+
 const terminal = (r: RunJson) => ['STATE_SUCCEEDED', 'STATE_FAILED', 'STATE_CANCELLED'].includes(r.state);
 
 describe('stratum serve + run (examples)', () => {
@@ -100,15 +109,44 @@ describe('stratum serve + run (examples)', () => {
     expect(run.best!.metrics.rmse).toBeLessThan(run.baseline!.rmse!);
   });
 
-  it('never writes a token to a log line or an error message', async () => {
+  it('never writes a token or an inference key to a log line or an error message', async () => {
     await waitFor('the join log lines', () => (/worker joined/.test(server.output()) ? true : undefined), 20000);
     const secrets = ['api-token', 'join-token'].map((f) => readFileSync(join(home, f), 'utf8').trim());
     const wrong = cli(['runs', '--token', 'not-the-token'], home, url);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/unauthenticated: invalid API token/);
-    const logs = server.output() + wrong.stdout + wrong.stderr;
-    for (const s of secrets) expect(logs).not.toContain(s);
+    // An inference key too: made at deploy time, sent through the gateway, right and wrong.
+    const keyed = cli(
+      [
+        'deploy',
+        'penguins',
+        '--tier',
+        'cloud',
+        '--name',
+        'keyed',
+        '--min',
+        '1',
+        '--max',
+        '1',
+        '--require-key',
+        '--json',
+      ],
+      home,
+      url,
+    );
+    const { endpoint, apiKey } = JSON.parse(keyed.stdout) as { endpoint: string; apiKey: { key: string } };
+    const predictUrl = `${endpoint}/v2/models/keyed/predict`;
+    const ask = (headers: Record<string, string>) =>
+      fetch(predictUrl, { method: 'POST', headers, body: JSON.stringify({ rows: [PENGUIN] }) }).then((r) => r.status);
+    const wrongKey = `sk-stratum-${'B'.repeat(43)}`;
+    expect(await ask({ authorization: `Bearer ${apiKey.key}` })).toBe(200);
+    expect(await ask({ 'x-api-key': wrongKey })).toBe(401);
+    const undeployed = cli(['undeploy', 'keyed'], home, url);
+    expect(undeployed.code).toBe(0);
+    const logs = server.output() + wrong.stdout + wrong.stderr + keyed.stderr + undeployed.stdout + undeployed.stderr;
+    for (const s of [...secrets, apiKey.key]) expect(logs).not.toContain(s);
     expect(logs).not.toContain('not-the-token');
+    expect(logs).not.toContain(wrongKey);
   });
 
   it('refuses a malformed spec with the file, line and column', () => {
