@@ -33,11 +33,13 @@ interface LoadResult {
   failed: number;
   errors: string[];
   latenciesMs: number[];
+  /** When each request ended (Date.now()), beside its latency: windows of the run are cut by it. */
+  endedAt: number[];
 }
 
 /** Closed-loop load: `concurrency` callers, each sending until `until()` says stop (bounded by maxMs). */
 async function load(url: string, concurrency: number, until: () => boolean, maxMs = 30000): Promise<LoadResult> {
-  const r: LoadResult = { ok: 0, failed: 0, errors: [], latenciesMs: [] };
+  const r: LoadResult = { ok: 0, failed: 0, errors: [], latenciesMs: [], endedAt: [] };
   const end = Date.now() + maxMs;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -56,6 +58,7 @@ async function load(url: string, concurrency: number, until: () => boolean, maxM
           r.errors.push((e as Error).message);
         }
         r.latenciesMs.push(performance.now() - t0);
+        r.endedAt.push(Date.now());
       }
     }),
   );
@@ -69,6 +72,20 @@ async function trainPenguins(home: string, url: string): Promise<void> {
   if (r.code !== 0) throw new Error(`penguins run failed: ${r.stderr}`);
 }
 
+/** Latencies of the requests that ended within [from, to). */
+const within = (r: LoadResult, from: number, to: number): number[] =>
+  r.latenciesMs.filter((_, i) => r.endedAt[i]! >= from && r.endedAt[i]! < to);
+
+/**
+ * The ramp's latency budget. Generous on purpose: loopback through the gateway, 24 callers and
+ * every Stratum process on this machine's two shared cores. The plan checks it against the
+ * stored profile (the QoS check); the settled p99 is printed against it, never asserted.
+ */
+const RAMP_QOS_P99_MS = 250;
+/** The replica count must hold this long to count as settled; p99 is then measured over SETTLED_WINDOW_MS. */
+const SETTLE_MS = 3000;
+const SETTLED_WINDOW_MS = 5000;
+
 const deployment = (home: string, url: string) => cliJson<DeploymentJson[]>(['deployments'], home, url)[0]!;
 const ready = (d: DeploymentJson) => (d.replicas ?? []).filter((r) => r.state === 'STATE_READY');
 
@@ -80,28 +97,76 @@ describe('deployments under load', () => {
     const server = await serve(home, port, ['--workers', '2', '--idle-to-zero', '3000', '--scale-down-delay', '2000']);
     try {
       await trainPenguins(home, url);
-      const d = cliJson<DeploymentJson>(
-        ['deploy', 'penguins', '--tier', 'cloud', '--min', '0', '--max', '2', '--target-concurrency', '1'],
+      // The QoS check needs a profile of the model on the tier: a short sweep.
+      const profiled = cli(
+        [
+          'profile',
+          'penguins',
+          '--tiers',
+          'cloud',
+          '--batch-sizes',
+          '1,8',
+          '--concurrency',
+          '1,4',
+          '--window-ms',
+          '200',
+        ],
+        home,
+        url,
+      );
+      expect(profiled.code).toBe(0);
+      const d = cliJson<DeploymentJson & { plan?: { qos?: { p99Ms?: number } } }>(
+        [
+          'deploy',
+          'penguins',
+          '--tier',
+          'cloud',
+          '--min',
+          '0',
+          '--max',
+          '2',
+          '--target-concurrency',
+          '1',
+          '--qos',
+          `p99=${RAMP_QOS_P99_MS}ms`,
+        ],
         home,
         url,
       );
       expect(d.state).toBe('STATE_READY');
+      expect(d.plan?.qos?.p99Ms).toBe(RAMP_QOS_P99_MS);
       const endpoint = `${d.endpoint}/v2/models/penguins/predict`;
+      const started = Date.now();
       let peak = 0;
       let stopLoad = false;
+      let count = -1;
+      let since = 0;
+      let settledAt = 0;
       const watcher = (async () => {
         while (!stopLoad) {
-          peak = Math.max(peak, ready(deployment(home, url)).length);
-          if (peak >= 2) stopLoad = true;
+          const n = ready(deployment(home, url)).length;
+          peak = Math.max(peak, n);
+          if (n !== count) [count, since] = [n, Date.now()];
+          // Settled: the most replicas it reached, unchanged for SETTLE_MS; then one window of load.
+          if (!settledAt && n >= 2 && Date.now() - since >= SETTLE_MS) settledAt = Date.now();
+          if (settledAt && Date.now() - settledAt >= SETTLED_WINDOW_MS) stopLoad = true;
           await new Promise((r) => setTimeout(r, 300));
         }
       })();
-      const busy = await load(endpoint, 24, () => stopLoad, 40000);
+      const busy = await load(endpoint, 24, () => stopLoad, 60000);
       stopLoad = true;
       await watcher;
       expect(peak).toBe(2);
+      expect(settledAt).toBeGreaterThan(0);
       expect(busy.failed).toBe(0);
-      console.log(`ramp: ${busy.ok} requests, p99 ${p99(busy.latenciesMs).toFixed(1)} ms, peak ${peak} replicas`);
+      const settled = within(busy, settledAt, settledAt + SETTLED_WINDOW_MS);
+      expect(settled.length).toBeGreaterThan(0);
+      const settledP99 = p99(settled);
+      console.log(
+        `ramp: ${busy.ok} requests, p99 over the whole ramp ${p99(busy.latenciesMs).toFixed(1)} ms, peak ${peak} replicas; ` +
+          `settled after ${settledAt - started} ms: p99 ${settledP99.toFixed(1)} ms over ${settled.length} requests in ${SETTLED_WINDOW_MS} ms ` +
+          `vs QoS p99 ${RAMP_QOS_P99_MS} ms (ratio ${(settledP99 / RAMP_QOS_P99_MS).toFixed(2)}, ${settledP99 <= RAMP_QOS_P99_MS ? 'within' : 'OVER'})`,
+      );
 
       const idle = await waitFor('scale to zero', () => {
         const now = deployment(home, url);
@@ -165,6 +230,80 @@ describe('deployments under load', () => {
       const kinds = cliJson<{ kind: string }[]>(['logs', 'penguins'], home, url).map((e) => e.kind);
       expect(kinds).toEqual(expect.arrayContaining(['replica-lost', 'replica-moved']));
     } finally {
+      await stop(server);
+    }
+  });
+
+  it('moves the replica to the fallback tier when the only worker of its tier is killed under load', async () => {
+    const home = tempHome();
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const server = await serve(home, port, ['--workers', '0', '--lease-ttl', '2000']);
+    const workers: Proc[] = [];
+    try {
+      // Joined by hand, not by `serve`: its provisioner would restart a killed worker of the tier.
+      for (const [name, tier] of [
+        ['cloud-1', 'cloud'],
+        ['fog-1', 'fog'],
+      ] as const) {
+        workers.push(
+          await startProcess(
+            ['worker', '--join', url, '--tier', tier, '--cpus', '1', '--memory', '2Gi', '--name', name],
+            home,
+            /joined/,
+          ),
+        );
+      }
+      await trainPenguins(home, url);
+      const args = ['deploy', 'penguins', '--tier', 'cloud', '--fallback', 'fog', '--min', '1', '--max', '1'];
+      const dry = cli([...args, '--dry-run'], home, url);
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toMatch(/on cloud \(fallback fog\)/);
+      expect(dry.stdout).toMatch(/values:\s*\n\s*- cloud\s*\n\s*- fog/);
+      const d = cliJson<DeploymentJson>(args, home, url);
+      const byName = new Map(
+        cliJson<{ workers: (WorkerJson & { name: string; tier: string })[] }>(['workers'], home, url).workers.map(
+          (w) => [w.name, w],
+        ),
+      );
+      const cloud = byName.get('cloud-1')!;
+      const fog = byName.get('fog-1')!;
+      const first = await waitFor('a ready replica', () => ready(deployment(home, url))[0]);
+      expect(first.workerId).toBe(cloud.id);
+
+      let done = false;
+      const running = load(`${d.endpoint}/v2/models/penguins/predict`, 8, () => done, 60000);
+      await new Promise((r) => setTimeout(r, 1500));
+      const killedAt = Date.now();
+      process.kill(Number(cloud.versions!.pid), 'SIGKILL');
+      const moved = await waitFor(
+        'the replica on the fallback tier',
+        () => {
+          const now = ready(deployment(home, url));
+          return now.length === 1 && now[0]!.workerId === fog.id ? now[0] : undefined;
+        },
+        60000,
+      );
+      const recoverMs = Date.now() - killedAt;
+      // Some load on the moved replica before the count closes.
+      await new Promise((r) => setTimeout(r, 1000));
+      done = true;
+      const result = await running;
+      console.log(
+        `fallback move: ${result.ok} ok, ${result.failed} failed (target 0), the replica back on fog in ${recoverMs} ms` +
+          (result.failed ? `; errors: ${[...new Set(result.errors)].join('; ')}` : ''),
+      );
+      // At most the requests in flight on the killed replica (8 callers) may fail.
+      expect(result.failed).toBeLessThanOrEqual(8);
+      expect(result.ok).toBeGreaterThan(0);
+      expect(moved.id).not.toBe(first.id);
+      const events = cliJson<{ kind: string; message: string }[]>(['logs', 'penguins'], home, url);
+      expect(events.find((e) => e.kind === 'replica-moved')?.message).toMatch(
+        new RegExp(`on ${fog.id}, fallback tier fog \\(no room on cloud\\)`),
+      );
+      expect(events.map((e) => e.kind)).toContain('replica-lost');
+    } finally {
+      await Promise.all(workers.map((w) => stop(w)));
       await stop(server);
     }
   });
