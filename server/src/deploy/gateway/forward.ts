@@ -48,11 +48,39 @@ export interface ForwardOptions {
   readonly maxResponseBytes: number;
 }
 
+/** Where a replica's base URL points; parsed once per replica, not per request. */
+interface Origin {
+  readonly hostname: string;
+  readonly port: number;
+  /** The base URL's own path, without its trailing slash ("" for a replica at the root). */
+  readonly prefix: string;
+}
+
+const origins = new Map<string, Origin>();
+
+export function originOf(baseUrl: string): Origin {
+  let o = origins.get(baseUrl);
+  if (!o) {
+    const u = new URL(baseUrl);
+    if (u.protocol !== 'http:') throw new Error(`replica URL "${baseUrl}" is not http://`);
+    o = {
+      hostname: u.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(u.port || 80),
+      prefix: u.pathname.replace(/\/+$/, ''),
+    };
+    // Replicas come and go; a bound keeps a long-lived gateway from collecting every URL it saw.
+    if (origins.size >= 1024) origins.clear();
+    origins.set(baseUrl, o);
+  }
+  return o;
+}
+
 export function forward(agent: Agent, baseUrl: string, o: ForwardOptions): Promise<Forwarded> {
-  const url = new URL(o.path, `${baseUrl}/`);
+  const { hostname, port, prefix } = originOf(baseUrl);
+  const path = prefix + (o.path.startsWith('/') ? o.path : `/${o.path}`);
   return new Promise((resolve, reject) => {
-    const headers: OutgoingHttpHeaders = { ...o.headers, ...(o.body ? { 'content-length': o.body.length } : {}) };
-    const req = request(url, { method: o.method, agent, headers }, (res) => {
+    const headers: OutgoingHttpHeaders = o.body ? { ...o.headers, 'content-length': o.body.length } : o.headers;
+    const req = request({ hostname, port, path, method: o.method, agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -67,7 +95,7 @@ export function forward(agent: Agent, baseUrl: string, o: ForwardOptions): Promi
         resolve({
           status: res.statusCode ?? 502,
           headers: passHeaders(res.headers),
-          body: Buffer.concat(chunks, size),
+          body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size),
         }),
       );
       res.on('error', reject);
@@ -80,6 +108,11 @@ export function forward(agent: Agent, baseUrl: string, o: ForwardOptions): Promi
   });
 }
 
+/**
+ * Keep-alive connections to the replicas, enough per replica for the gateway's concurrency
+ * (a request never queues for a socket below 256 in flight per replica), reused most recently
+ * used first, Nagle off: answers are single small writes that must not wait for an ACK.
+ */
 export function createAgent(): Agent {
-  return new Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 1000 });
+  return new Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 1000, scheduling: 'lifo', noDelay: true });
 }
