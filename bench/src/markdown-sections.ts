@@ -32,6 +32,35 @@ interface Serving {
   ratio: { restBatchedOverInProcessAt32: number };
   target: { restBatchedOverInProcessAt32: number };
 }
+interface Ramp {
+  qos: { p99Ms: number };
+  steps: {
+    rps: number;
+    phase: string;
+    seconds: number;
+    requests: number;
+    errors: number;
+    p50Ms: number;
+    p99Ms: number;
+    readyAtEnd: number;
+  }[];
+  replicasOverTime: { tMs: number; ready: number; desired: number; state: string }[];
+  secondReplicaAtRps: number | null;
+  settled: {
+    afterMs: number;
+    replicas: number;
+    heldThroughWindow: boolean;
+    rps: number;
+    requests: number;
+    p99Ms: number;
+    qosRatio: number;
+  };
+  scaleToZeroMs: number;
+  idleToZeroMs: number;
+  coldStartMs: number;
+  coldStartEventMs: number | null;
+  errors: number;
+}
 interface ColdStart {
   targets: { coldStartMs: number };
   results: {
@@ -264,6 +293,37 @@ function matrixSection(r: Matrix, v: Verdict[]): string {
   return out.join('\n');
 }
 
+function rampSection(r: Ramp, v: Verdict[]): string {
+  const s = r.settled;
+  v.push({
+    target: `load ramp: replicas rise, and once settled p99 is within the QoS (p99 ${r.qos.p99Ms} ms)`,
+    measured: `${s.replicas} replicas (the second at ${r.secondReplicaAtRps ?? '-'} rps${s.heldThroughWindow ? '' : '; the count changed during the window'}); settled p99 ${f(s.p99Ms, 1)} ms at ${s.rps} rps`,
+    verdict: `${f(s.qosRatio, 2)}× the budget: ${yes(s.replicas >= 2 && s.heldThroughWindow && s.qosRatio <= 1)}`,
+  });
+  v.push({
+    target: 'load ramp: scales to zero when the load stops, and the next request succeeds',
+    measured: `zero after ${f(r.scaleToZeroMs / 1000)} s (idle window ${f(r.idleToZeroMs / 1000)} s); next request ${f(r.coldStartMs, 0)} ms (event ${r.coldStartEventMs ?? '-'} ms); ${r.errors} failed requests`,
+    verdict: yes(r.coldStartEventMs !== null && r.errors === 0),
+  });
+  return [
+    table(
+      ['phase', 'rps', 's', 'requests', 'errors', 'p50 ms', 'p99 ms', 'ready after'],
+      r.steps.map((x) => [
+        x.phase,
+        x.rps,
+        f(x.seconds),
+        x.requests,
+        x.errors,
+        f(x.p50Ms, 2),
+        f(x.p99Ms, 2),
+        x.readyAtEnd,
+      ]),
+    ),
+    '',
+    `Replicas over time: ${r.replicasOverTime.map((x) => `${f(x.tMs / 1000)} s ${x.ready}/${x.desired}`).join(', ')}.`,
+  ].join('\n');
+}
+
 function coldstartSection(r: ColdStart, v: Verdict[]): string {
   for (const x of r.results.filter((y) => y.mode !== 'already routed (first req)'))
     v.push({
@@ -409,6 +469,7 @@ export const SECTIONS: Record<string, { title: string; render: (r: never, v: Ver
     render: matrixSection,
   },
   coldstart: { title: 'Cold start through the gateway', render: coldstartSection },
+  ramp: { title: 'Load ramp: replicas, settled p99 against the QoS, scale to zero', render: rampSection },
   'profiler-accuracy': { title: 'Profiler accuracy: predicted vs measured', render: profilerSection },
   memory: { title: 'Resident memory', render: memorySection },
   soak: { title: 'Soak: steady load while replicas are killed', render: soakSection },

@@ -32,6 +32,7 @@ export const BENCHES: readonly Bench[] = [
   { name: 'fanout', result: () => 'fanout', args: quickFlag },
   { name: 'serving', result: quickName('serving'), args: quickFlag },
   { name: 'coldstart', result: () => 'coldstart', args: quickFlag },
+  { name: 'ramp', result: quickName('ramp'), args: quickFlag },
   { name: 'profiler-accuracy', result: quickName('profiler-accuracy'), args: quickFlag },
   { name: 'serving-matrix', result: quickName('serving-matrix'), args: quickFlag },
   { name: 'memory', result: quickName('memory'), args: quickFlag },
