@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { TierLimits } from '../profiler/emulation';
 import type { ResourceAmounts } from '../store/workers';
 import type { Logger } from '../util/log';
+import { LONG_LIVED_NODE_FLAGS } from '../util/node-flags';
 
 export interface LocalWorkerSpec {
   readonly name: string;
@@ -39,6 +40,7 @@ export class LocalProvisioner {
   start(spec: LocalWorkerSpec): ChildProcess {
     const cli = join(__dirname, '..', 'cli', 'main.js');
     const args = [
+      ...LONG_LIVED_NODE_FLAGS,
       cli,
       'worker',
       '--join',
@@ -83,7 +85,18 @@ export class LocalProvisioner {
    */
   startGateway(port: number, host = '127.0.0.1'): Promise<string> {
     const main = join(__dirname, '..', 'deploy', 'gateway', 'gateway-main.js');
-    const args = [main, '--control-plane', this.o.url, '--port', String(port), '--host', host, '--id', 'local-gateway'];
+    const args = [
+      ...LONG_LIVED_NODE_FLAGS,
+      main,
+      '--control-plane',
+      this.o.url,
+      '--port',
+      String(port),
+      '--host',
+      host,
+      '--id',
+      'local-gateway',
+    ];
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, args, {
         stdio: ['ignore', 'pipe', 'inherit'],
