@@ -9,6 +9,7 @@
 // JupyterLab listens on 127.0.0.1 with a token as usual and opens a browser only on a terminal;
 // STRATUM_NOTEBOOK_DIR sets its root directory (default: the repository).
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,7 +26,9 @@ function start(cmd, args, options) {
   child.on('exit', (code, signal) => {
     children.delete(child);
     if (!stopping) {
-      console.error(`start: ${args[0] === cli ? 'control plane' : 'JupyterLab'} exited (${signal ?? code}); stopping`);
+      console.error(
+        `start: ${args.includes(cli) ? 'control plane' : 'JupyterLab'} exited (${signal ?? code}); stopping`,
+      );
       void stop(code || 1);
     }
   });
@@ -47,7 +50,11 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => void st
 
 /** Starts `stratum serve` and resolves with its URL once it says it is listening. */
 function startControlPlane() {
-  const child = start(process.execPath, [cli, 'serve', ...process.argv.slice(2)], {
+  // The V8 flags of Stratum's long-lived processes (server/src/util/node-flags.ts says why).
+  const { LONG_LIVED_NODE_FLAGS } = createRequire(import.meta.url)(
+    join(root, 'server', 'dist', 'util', 'node-flags.js'),
+  );
+  const child = start(process.execPath, [...LONG_LIVED_NODE_FLAGS, cli, 'serve', ...process.argv.slice(2)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { EpochDecision } from '../trainers/types';
 import type { Frame } from '../data/types';
 import type { LoadedSpec } from '../spec';
+import { LONG_LIVED_NODE_FLAGS } from '../util/node-flags';
 import type { TrialInput, TrialOutput } from './runner';
 
 export interface ExecutorHooks {
@@ -113,6 +114,9 @@ export class ProcessExecutor implements TrialExecutor {
 
   private spawn(env: Readonly<Record<string, string>> | undefined, key: string): ChildProcess {
     const child = fork(join(__dirname, 'executor-main.js'), [], {
+      // Not the agent's young-generation bound (node-flags.ts): training allocates at a rate
+      // that a small young generation would turn into many more scavenges and promotions.
+      execArgv: process.execArgv.filter((a) => !LONG_LIVED_NODE_FLAGS.includes(a)),
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, ...this.options.env, ...env },
