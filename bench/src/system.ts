@@ -7,6 +7,7 @@
  */
 import { Deployment_State, Replica_State, type Deployment } from '@stratum/proto';
 import { createStratumClient, type StratumClient } from '@stratum/server/dist/client';
+import { LONG_LIVED_NODE_FLAGS } from '@stratum/server/dist/util/node-flags';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,6 +50,8 @@ export interface SystemOptions {
   readonly flags?: readonly string[];
   /** STRATUM_LOG_LEVEL of every part (default warn); the logs go to $STRATUM_HOME/serve.log. */
   readonly logLevel?: string;
+  /** Extra environment of `stratum serve`, which every part it starts inherits (the soak's memory probe). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Resident memory of a process from /proc/PID/status (VmRSS), in MiB; null when it is gone. */
@@ -113,9 +116,10 @@ export class StratumSystem {
     const home = mkdtempSync(join(tmpdir(), 'stratum-bench-system-'));
     const child = spawn(
       process.execPath,
-      [CLI, 'serve', '--port', '0', '--workers', String(o.workers), ...(o.flags ?? [])],
+      // Started as `npm start` starts it (scripts/start.mjs): with the long-lived processes' V8 flags.
+      [...LONG_LIVED_NODE_FLAGS, CLI, 'serve', '--port', '0', '--workers', String(o.workers), ...(o.flags ?? [])],
       {
-        env: { ...process.env, STRATUM_HOME: home, STRATUM_LOG_LEVEL: o.logLevel ?? 'warn' },
+        env: { ...process.env, ...o.env, STRATUM_HOME: home, STRATUM_LOG_LEVEL: o.logLevel ?? 'warn' },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -1,0 +1,75 @@
+/**
+ * A memory probe the soak loads into every process of the Stratum it starts, through
+ * NODE_OPTIONS=--require (so the processes run unmodified, spawned as Stratum spawns them).
+ * With STRATUM_BENCH_PROBE_DIR set, each process appends JSON lines to DIR/PID.jsonl:
+ *
+ *   - every STRATUM_BENCH_PROBE_MS (default 5000): resident memory, V8 heap used/committed,
+ *     external memory, and the committed size of each V8 space (a growing young generation or
+ *     code space is settling; a growing old space after full GCs is a leak);
+ *   - on SIGUSR2: the same after a full GC, i.e. the live heap, the figure that tells a leak
+ *     from garbage not yet collected.
+ *
+ * Without the variable it does nothing. Sampling is a timer that never keeps a process alive.
+ */
+import { appendFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+export const PROBE_DIR_ENV = 'STRATUM_BENCH_PROBE_DIR';
+export const PROBE_MS_ENV = 'STRATUM_BENCH_PROBE_MS';
+
+export interface ProbeSample {
+  /** Date.now() of the reading. */
+  readonly t: number;
+  /** The script the process runs (argv[1]'s file name) and its first argument, to tell roles apart. */
+  readonly script: string;
+  /** The reading followed a full GC (SIGUSR2). */
+  readonly gc: boolean;
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  /** Committed bytes per V8 space (new_space, old_space, code_space, large_object_space, ...). */
+  readonly spaces: Record<string, number>;
+}
+
+function sample(gc: boolean): ProbeSample {
+  const m = process.memoryUsage();
+  const spaces: Record<string, number> = {};
+  for (const s of getHeapSpaceStatistics()) if (s.space_size > 0) spaces[s.space_name] = s.space_size;
+  return {
+    t: Date.now(),
+    script: `${basename(process.argv[1] ?? '')} ${process.argv[2] ?? ''}`.trim(),
+    gc,
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    spaces,
+  };
+}
+
+function install(dir: string): void {
+  const file = join(dir, `${process.pid}.jsonl`);
+  const write = (gc: boolean): void => {
+    try {
+      appendFileSync(file, JSON.stringify(sample(gc)) + '\n');
+    } catch {
+      // The bench removed the folder (its system is stopping): nothing left to record.
+    }
+  };
+  const every = Number(process.env[PROBE_MS_ENV] ?? 5000);
+  setInterval(() => write(false), every > 0 ? every : 5000).unref();
+  // A full GC on request: V8 exposes gc() only with --expose-gc, which a fresh context then sees.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  process.on('SIGUSR2', () => {
+    gc();
+    write(true);
+  });
+  write(false);
+}
+
+const dir = process.env[PROBE_DIR_ENV];
+if (dir) install(dir);
