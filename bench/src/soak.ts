@@ -352,8 +352,8 @@ async function main(): Promise<void> {
         heapUsedLastMiB: toMiB(periodic[periodic.length - 1]?.heapUsed ?? NaN),
       };
     })
-    // Those alive during the measured period, in order of appearance.
-    .filter((p) => p.toS >= window.fromS)
+    // Those alive during the measured period (the last reading up to 5 s, one probe interval, before it), in order of appearance.
+    .filter((p) => p.toS >= window.fromS - 5)
     .sort((a, b) => a.fromS - b.fromS);
 
   // Each failure belongs to the latest kill before it (none: before the first kill).
