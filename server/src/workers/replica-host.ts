@@ -212,6 +212,12 @@ export class ReplicaHost {
 
   private stop(id: string, h: Hosted): void {
     this.o.log.info({ replica: id }, 'stopping replica');
+    // Unavailable: its process has ended, or is being killed for its memory; nothing to drain.
+    if (h.phase === 'unavailable') {
+      this.hosted.delete(id);
+      this.o.onChange();
+      return;
+    }
     const running =
       h.pooled ?? (h.child && h.child.exitCode === null && h.child.signalCode === null ? h.child : undefined);
     if (!running) {

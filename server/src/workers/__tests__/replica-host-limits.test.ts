@@ -112,6 +112,9 @@ describe('replicas on an emulated tier worker', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(host.statuses()).toHaveLength(1);
     expect(statusOf(host, 'r-big')).toMatchObject({ state: 'unavailable', reason: failed.reason, pid });
+    // Unassigned, it is simply gone: there is no process left to drain.
+    host.reconcile([]);
+    expect(host.statuses()).toEqual([]);
   });
 
   it('starts warm pool processes under the same limits', async () => {
