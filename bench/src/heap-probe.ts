@@ -11,7 +11,7 @@
  *
  * Without the variable it does nothing. Sampling is a timer that never keeps a process alive.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -69,6 +69,36 @@ function install(dir: string): void {
     write(true);
   });
   write(false);
+}
+
+/** The environment that loads the probe into a process and everything it starts (NODE_OPTIONS is inherited). */
+export function probeEnv(dir: string, everyMs?: number): Record<string, string> {
+  const existing = process.env.NODE_OPTIONS ?? '';
+  return {
+    NODE_OPTIONS: `${existing} --require "${join(__dirname, 'heap-probe.js')}"`.trim(),
+    [PROBE_DIR_ENV]: dir,
+    ...(everyMs !== undefined ? { [PROBE_MS_ENV]: String(everyMs) } : {}),
+  };
+}
+
+/** The probe's lines of every process, by pid (one file each; a torn last line is skipped). */
+export function readProbe(dir: string): Map<number, ProbeSample[]> {
+  const out = new Map<number, ProbeSample[]>();
+  for (const file of readdirSync(dir)) {
+    const pid = Number(file.replace(/\.jsonl$/, ''));
+    if (!Number.isInteger(pid)) continue;
+    const lines = readFileSync(join(dir, file), 'utf8').split('\n');
+    const samples: ProbeSample[] = [];
+    for (const line of lines) {
+      try {
+        if (line) samples.push(JSON.parse(line) as ProbeSample);
+      } catch {
+        // A line cut by SIGKILL (a killed replica) or by the end of the run.
+      }
+    }
+    out.set(pid, samples);
+  }
+  return out;
 }
 
 const dir = process.env[PROBE_DIR_ENV];

@@ -9,14 +9,20 @@
  *   4. serving: closed loop of one-row requests through the gateway; peak of each process
  *   5. idle, after: a few seconds after the load stopped
  *
- * Target: the control plane idles under 150 MB (143 MiB) resident.
+ * Target: the control plane idles under 150 MB (143 MiB) resident. Every process carries the
+ * soak's memory probe (heap-probe.ts, sampling each second), so each reading also has the V8
+ * heap used of the same processes at that moment (the peak in the load phases): what of the
+ * resident memory is JavaScript heap, and what is code, native libraries and allocator.
  *
  *   node bench/dist/memory.js [--quick]
  */
 import { closedLoop, type LoadResult } from '@stratum/server/dist/profiler/loadgen';
 import { inferTask } from '@stratum/server/dist/profiler/sweep';
-import { loadavg } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 
+import { probeEnv, readProbe, type ProbeSample } from './heap-probe';
 import { printTable, writeResult } from './report';
 import { sampleRows } from './requests';
 import { childrenOf, PENGUINS_SPEC, rssMiB, StratumSystem } from './system';
@@ -46,6 +52,34 @@ function roles(system: StratumSystem, replicas: readonly number[]): Map<string, 
     ['warm-pool process', [...parts.warmPool]],
     ['trial executor', executors],
   ]);
+}
+
+/** When each phase was read (Date.now()): an instant for the idle ones, the span of the load ones. */
+type PhaseTimes = Record<string, { from: number; to: number }>;
+
+/**
+ * V8 heap used (MiB) per role and phase from the probe: the largest of the role's processes, of
+ * its samples within the phase's span (an idle phase: the latest sample up to 2 s before).
+ */
+export function heapReadings(
+  pids: Map<string, number[]>,
+  probe: Map<number, ProbeSample[]>,
+  times: PhaseTimes,
+): Readings {
+  const out: Readings = {};
+  for (const [role, list] of pids) {
+    for (const [phase, span] of Object.entries(times)) {
+      const from = span.from === span.to ? span.from - 2000 : span.from;
+      for (const pid of list) {
+        const inSpan = (probe.get(pid) ?? []).filter((x) => !x.gc && x.t >= from && x.t <= span.to + 500);
+        if (inSpan.length === 0) continue;
+        const mib = Math.max(...inSpan.map((x) => x.heapUsed)) / 2 ** 20;
+        const row = (out[role] ??= {});
+        row[phase] = Math.max(row[phase] ?? 0, mib);
+      }
+    }
+  }
+  return out;
 }
 
 function record(readings: Readings, phase: string, pids: Map<string, number[]>): void {
@@ -89,35 +123,56 @@ async function main(): Promise<void> {
   const readings: Readings = {};
   let serving: LoadResult;
   let trainingSeconds: number;
-  const system = await StratumSystem.start({ workers: 2 });
+  const times: PhaseTimes = {};
+  const instant = (phase: string) => (times[phase] = { from: Date.now(), to: Date.now() });
+  /** Every process each role had in any phase, for the heap readings. */
+  const seen = new Map<string, number[]>();
+  const rolesSeen = (system: StratumSystem, replicas: readonly number[]) => {
+    const now = roles(system, replicas);
+    for (const [role, list] of now) seen.set(role, [...new Set([...(seen.get(role) ?? []), ...list])]);
+    return now;
+  };
+  const probeDir = mkdtempSync(join(tmpdir(), 'stratum-memory-probe-'));
+  const system = await StratumSystem.start({ workers: 2, env: probeEnv(probeDir, 1000) });
   try {
     await sleep(settleMs);
-    record(readings, PHASES[0]!, roles(system, []));
+    record(readings, PHASES[0]!, rolesSeen(system, []));
+    instant(PHASES[0]!);
 
+    const training = { from: Date.now(), to: 0 };
     trainingSeconds = (
-      await peakDuring(readings, PHASES[1]!, () => roles(system, []), system.run({ file: PENGUINS_SPEC }))
+      await peakDuring(readings, PHASES[1]!, () => rolesSeen(system, []), system.run({ file: PENGUINS_SPEC }))
     ).seconds;
+    times[PHASES[1]!] = { ...training, to: Date.now() };
 
     const deployment = await system.deploy('penguins', ['--min', '1', '--max', '1']);
     const replicas = deployment.replicas.map((r) => system.replicaPid(r.pid));
     await sleep(settleMs);
-    record(readings, PHASES[2]!, roles(system, replicas));
+    record(readings, PHASES[2]!, rolesSeen(system, replicas));
+    instant(PHASES[2]!);
 
     const sample = sampleRows(await system.modelFile('penguins'));
     const t = inferTask(system.gateway, deployment.name, sample.json, 16);
+    const servingFrom = Date.now();
     serving = await peakDuring(
       readings,
       PHASES[3]!,
-      () => roles(system, replicas),
+      () => rolesSeen(system, replicas),
       closedLoop(t.task, { concurrency: 16, durationMs: loadMs, warmupMs: 500 }),
     );
+    times[PHASES[3]!] = { from: servingFrom, to: Date.now() };
     t.close();
     await sleep(settleMs);
-    record(readings, PHASES[4]!, roles(system, replicas));
+    record(readings, PHASES[4]!, rolesSeen(system, replicas));
+    instant(PHASES[4]!);
+    // The probe's last samples (one per second) reach its files before the system stops.
+    await sleep(1200);
   } finally {
     await system.stop();
   }
   load.after = loadavg()[0]!;
+  const heap = heapReadings(seen, readProbe(probeDir), times);
+  rmSync(probeDir, { recursive: true, force: true });
 
   const order = [
     'control plane',
@@ -131,6 +186,11 @@ async function main(): Promise<void> {
     'resident memory (VmRSS, MiB; the largest process of each role; "-": no such process in that phase)',
     ['process', ...PHASES],
     order.map((role) => [role, ...PHASES.map((p) => readings[role]?.[p]?.toFixed(1) ?? '-')]),
+  );
+  printTable(
+    'V8 heap used (MiB) of the same processes at the same moments (the peak of the load phases), from the memory probe',
+    ['process', ...PHASES],
+    order.map((role) => [role, ...PHASES.map((p) => heap[role]?.[p]?.toFixed(1) ?? '-')]),
   );
   const cp = readings['control plane']!;
   const idleMiB = Math.max(cp[PHASES[0]!] ?? 0, cp[PHASES[2]!] ?? 0, cp[PHASES[4]!] ?? 0);
@@ -146,6 +206,7 @@ async function main(): Promise<void> {
     trainingSeconds,
     serving,
     readingsMiB: readings,
+    heapUsedMiB: heap,
     target: { controlPlaneIdleMB: CONTROL_PLANE_IDLE_TARGET_MB },
     controlPlaneIdle: { mb: idleMB, mib: idleMiB, ratio: idleMB / CONTROL_PLANE_IDLE_TARGET_MB, met },
     loadAverage: load,

@@ -24,11 +24,11 @@
 import { openLoop, type LoadResult, type Task } from '@stratum/server/dist/profiler/loadgen';
 import { inferTask } from '@stratum/server/dist/profiler/sweep';
 import { Replica_State } from '@stratum/proto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { PROBE_DIR_ENV, type ProbeSample } from './heap-probe';
+import { probeEnv, readProbe, type ProbeSample } from './heap-probe';
 import { printTable, writeResult } from './report';
 import { sampleRows } from './requests';
 import { PENGUINS_SPEC, rssMiB, StratumSystem } from './system';
@@ -45,26 +45,6 @@ export function slopePerMinute(points: readonly { readonly s: number; readonly m
   const num = points.reduce((a, p) => a + (p.s - ms) * (p.mib - mv), 0);
   const den = points.reduce((a, p) => a + (p.s - ms) ** 2, 0);
   return den === 0 ? NaN : (num / den) * 60;
-}
-
-/** The probe's lines of every process, by pid (one file each; a torn last line is skipped). */
-export function readProbe(dir: string): Map<number, ProbeSample[]> {
-  const out = new Map<number, ProbeSample[]>();
-  for (const file of readdirSync(dir)) {
-    const pid = Number(file.replace(/\.jsonl$/, ''));
-    if (!Number.isInteger(pid)) continue;
-    const lines = readFileSync(join(dir, file), 'utf8').split('\n');
-    const samples: ProbeSample[] = [];
-    for (const line of lines) {
-      try {
-        if (line) samples.push(JSON.parse(line) as ProbeSample);
-      } catch {
-        // A line cut by SIGKILL (a killed replica) or by the end of the run.
-      }
-    }
-    out.set(pid, samples);
-  }
-  return out;
 }
 
 /** One long-lived process over the soak: resident memory and live heap after warm-up vs at the end. */
@@ -151,12 +131,6 @@ function flag(name: string): string | undefined {
 async function gatewayRetries(gateway: string): Promise<number> {
   const text = await (await fetch(`${gateway}/metrics`)).text();
   return [...text.matchAll(/^stratum_gateway_retries_total\{[^}]*\} (\S+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
-}
-
-/** The probe loaded into every Stratum process through NODE_OPTIONS (see heap-probe.ts). */
-function probeEnv(dir: string): Record<string, string> {
-  const existing = process.env.NODE_OPTIONS ?? '';
-  return { NODE_OPTIONS: `${existing} --require "${join(__dirname, 'heap-probe.js')}"`.trim(), [PROBE_DIR_ENV]: dir };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
