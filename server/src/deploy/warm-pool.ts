@@ -8,8 +8,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-import type { Machine, TierLimits } from '../profiler/emulation';
-import { spawnUnderLimits, type LimitedProcess } from '../profiler/tier-replica';
+import { DutyCycle } from '../profiler/duty-cycle';
+import {
+  emulationPlan,
+  limitedCommand,
+  thisMachine,
+  type EmulationPlan,
+  type Machine,
+  type TierLimits,
+} from '../profiler/emulation';
 import { encodeLoad, READY_LINE, WAITING_LINE } from './warm-protocol';
 
 export const WARM_REPLICA_MAIN = join(__dirname, 'warm-replica-main.js');
@@ -26,8 +33,9 @@ export interface WarmPoolOptions {
   /** How long a process may take to print a line it owes (waiting, ready). Default 60 s. */
   readonly lineTimeoutMs?: number;
   /**
-   * An emulated tier worker's limits: each process starts pinned and duty-cycled as the tier's
-   * replica it will become (its threads come with the load's arguments).
+   * An emulated tier worker's limits: each process starts pinned to the tier's cores, and is
+   * duty-cycled to the tier's CPU share from its load on (a waiting process is idle, so cycling
+   * it would only cost the agent wake-ups); its threads come with the load's arguments.
    */
   readonly limits?: TierLimits;
   readonly machine?: Machine;
@@ -50,14 +58,15 @@ class WarmProcess {
   private err = '';
   private readonly listeners = new Set<() => void>();
 
-  private readonly limited: LimitedProcess | undefined;
+  private readonly plan: EmulationPlan | undefined;
+  private duty: DutyCycle | undefined;
 
   constructor(script: string, env: NodeJS.ProcessEnv, limits?: TierLimits, machine?: Machine) {
-    const options = { env, stdio: ['pipe', 'pipe', 'pipe'] as ('pipe' | 'ignore')[] };
-    this.limited = limits
-      ? spawnUnderLimits(limits, process.execPath, [script], options, machine ? { machine } : {})
-      : undefined;
-    this.child = this.limited?.child ?? spawn(process.execPath, [script], options);
+    this.plan = limits ? emulationPlan(limits, machine ?? thisMachine()) : undefined;
+    const cmd = this.plan
+      ? limitedCommand(this.plan, process.execPath, [script])
+      : { command: process.execPath, args: [script] };
+    this.child = spawn(cmd.command, cmd.args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (d: Buffer) => {
       this.out += d.toString();
       this.notify();
@@ -65,7 +74,7 @@ class WarmProcess {
     this.child.stderr!.on('data', (d: Buffer) => (this.err += d.toString()));
     this.child.stdin!.on('error', () => undefined);
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
-    void this.exited.then(() => this.limited?.release());
+    void this.exited.then(() => this.duty?.stop());
     void this.exited.then(() => this.notify());
   }
 
@@ -103,6 +112,13 @@ class WarmProcess {
     });
   }
 
+  /** From the load on, the process gets only the tier's CPU share. */
+  startDuty(): void {
+    const p = this.plan;
+    if (p && p.duty < 1 && !this.duty && this.child.pid !== undefined && this.alive)
+      this.duty = DutyCycle.start(this.child.pid, p.duty, p.periodMs);
+  }
+
   send(line: string): void {
     // write, not end: stdin stays open for the replica's life and its closing means "owner gone".
     this.child.stdin!.write(`${line}\n`);
@@ -110,7 +126,7 @@ class WarmProcess {
 
   async stop(): Promise<number | null> {
     // A duty-cycled process runs again before it is asked to drain.
-    await this.limited?.release();
+    await this.duty?.stop();
     if (this.alive) this.child.kill('SIGTERM');
     return this.exited;
   }
@@ -181,6 +197,7 @@ export class WarmPool {
     const owned = p ?? this.spawn();
     try {
       if (fresh) await owned.line(WAITING, this.timeoutMs);
+      owned.startDuty();
       owned.send(encodeLoad(args));
       const m = await owned.line(READY_LINE, this.timeoutMs);
       return { url: m[1]!, pid: owned.child.pid!, stop: () => owned.stop(), exited: owned.exited };

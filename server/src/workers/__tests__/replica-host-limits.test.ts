@@ -48,6 +48,16 @@ function hostWith(limits: TierLimits, pool?: WarmPool): ReplicaHost {
   });
 }
 
+/** Of 200 looks at the process's state about 2 ms apart, how many found it stopped (T). */
+async function stoppedSamples(pid: number): Promise<number> {
+  let stopped = 0;
+  for (let i = 0; i < 200; i++) {
+    if (/^\d+ \(.*\) T/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) stopped++;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return stopped;
+}
+
 const statusOf = (host: ReplicaHost, id: string): ReplicaStatus | undefined =>
   host.statuses().find((s) => s.replicaId === id);
 
@@ -72,11 +82,7 @@ describe('replicas on an emulated tier worker', () => {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     expect(argv[argv.indexOf('--threads') + 1]).toBe('1');
     // Duty-cycled at half its core: some samples catch it stopped (state T).
-    let stopped = 0;
-    for (let i = 0; i < 200; i++) {
-      if (/^\d+ \(.*\) T/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) stopped++;
-      await new Promise((r) => setTimeout(r, 2));
-    }
+    const stopped = await stoppedSamples(pid);
     console.log(`edge replica pid ${pid}: ${plan.notes.join('; ')}; stopped in ${stopped}/200 samples`);
     expect(stopped).toBeGreaterThan(0);
     const res = await http(`${ready.url}/v2/models/tiny/infer`, { body: JSON.stringify(inferBody([[1, 2, 3, 4]])) });
@@ -128,6 +134,10 @@ describe('replicas on an emulated tier worker', () => {
     if (plan.cpuset) expect(procField(ready.pid, 'Cpus_allowed_list')).toBe(plan.cpuset.join(','));
     const argv = readFileSync(`/proc/${ready.pid}/cmdline`, 'utf8').split('\0');
     expect(argv).toContain(warmScript);
+    // Cycled from its load on (while it waited it was idle, and left alone).
+    const stopped = await stoppedSamples(ready.pid);
+    console.log(`pooled edge replica pid ${ready.pid}: stopped in ${stopped}/200 samples`);
+    expect(stopped).toBeGreaterThan(0);
     const res = await http(`${ready.url}/v2/models/tiny/infer`, { body: JSON.stringify(inferBody([[1, 2, 3, 4]])) });
     expect(res.status).toBe(200);
   });
