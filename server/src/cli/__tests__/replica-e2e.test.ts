@@ -58,9 +58,20 @@ describe('stratum replica, as the Kubernetes Deployment runs it', () => {
       const replicaPort = await freePort();
       const args = withFlag(withFlag(container.args as string[], '--host', '127.0.0.1'), '--port', String(replicaPort));
       const podHome = tempHome();
+      // The container's env as Kubernetes resolves it, from the Secret and the ConfigMap the
+      // manifest's comment asks for; its home is the mounted volume (a temporary directory here).
+      const resolved = (container.env as Obj[]).map((e): [string, string] => {
+        if (e.name === 'STRATUM_HOME') return [e.name, podHome];
+        if (e.value !== undefined) return [e.name, String(e.value)];
+        if (e.valueFrom?.secretKeyRef?.name === 'stratum-api-token') return [e.name, apiToken];
+        if (e.valueFrom?.configMapKeyRef?.name === 'stratum-control-plane') return [e.name, url];
+        throw new Error(`the test cannot resolve env ${JSON.stringify(e)}`);
+      });
+      expect(resolved.map(([name]) => name).sort()).toEqual(['STRATUM_HOME', 'STRATUM_SERVER', 'STRATUM_TOKEN']);
+      const podEnv: Record<string, string | undefined> = { ...process.env };
+      for (const name of ['STRATUM_SERVER', 'STRATUM_TOKEN', 'STRATUM_HOME']) delete podEnv[name];
       const child = spawn(process.execPath, [CLI, ...container.command.slice(1), ...args], {
-        // What the pod's env gives it: the emptyDir as home, the control plane, the Secret's token.
-        env: { ...process.env, STRATUM_HOME: podHome, STRATUM_SERVER: url, STRATUM_TOKEN: apiToken },
+        env: { ...podEnv, ...Object.fromEntries(resolved) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';

@@ -32,8 +32,14 @@ export interface KubernetesOptions {
   readonly namespace?: string;
   /** Container image with the `stratum` CLI. Default `stratum/stratum:<server version>`. */
   readonly image?: string;
-  /** Control plane URL the replica fetches `name:version` from (env STRATUM_SERVER). */
+  /**
+   * Control plane URL the replica fetches `name:version` from (env STRATUM_SERVER). Default: read
+   * from the ConfigMap `controlPlaneConfigMap`, since the URL a cluster reaches is not the
+   * control plane's own (loopback) one.
+   */
   readonly controlPlaneUrl?: string;
+  /** ConfigMap holding the control plane URL under key `url`. Default `stratum-control-plane`. */
+  readonly controlPlaneConfigMap?: string;
   /** Secret holding the API token under key `token` (env STRATUM_TOKEN). Default `stratum-api-token`. */
   readonly tokenSecret?: string;
   /** HPA target for average CPU utilisation, in percent. Default 70. */
@@ -41,6 +47,9 @@ export interface KubernetesOptions {
 }
 
 type Obj = Record<string, unknown>;
+
+const tokenSecretOf = (o: KubernetesOptions): string => o.tokenSecret ?? 'stratum-api-token';
+const configMapOf = (o: KubernetesOptions): string => o.controlPlaneConfigMap ?? 'stratum-control-plane';
 
 /** CPU quantity: whole cores as "2", fractions as millicores ("500m"). */
 export function cpuQuantity(cpus: number): string {
@@ -76,12 +85,17 @@ function container(plan: RenderablePlan, o: KubernetesOptions): Obj {
   });
   const env: Obj[] = [
     { name: 'STRATUM_HOME', value: '/var/lib/stratum' },
-    ...(o.controlPlaneUrl ? [{ name: 'STRATUM_SERVER', value: o.controlPlaneUrl }] : []),
+    o.controlPlaneUrl
+      ? { name: 'STRATUM_SERVER', value: o.controlPlaneUrl }
+      : {
+          name: 'STRATUM_SERVER',
+          valueFrom: { configMapKeyRef: { name: configMapOf(o), key: 'url' } },
+        },
     // The token only ever comes from the Secret: never inlined in a manifest people commit. Not
     // optional: without it the pod waits with a clear event instead of failing auth in a loop.
     {
       name: 'STRATUM_TOKEN',
-      valueFrom: { secretKeyRef: { name: o.tokenSecret ?? 'stratum-api-token', key: 'token' } },
+      valueFrom: { secretKeyRef: { name: tokenSecretOf(o), key: 'token' } },
     },
   ];
   return {
@@ -214,6 +228,11 @@ export function renderKubernetes(plan: RenderablePlan, o: KubernetesOptions = {}
     ` Plan ${plan.feasible ? 'feasible' : 'NOT feasible'}${checks.length ? ':' : ''}`,
     ...checks,
     ' replicas: left to the HorizontalPodAutoscaler below, so a re-apply does not reset them.',
+    ' Before applying, give the replicas the API token and (unless rendered with its URL) the control plane:',
+    `   kubectl create secret generic ${tokenSecretOf(o)} --from-literal=token=...`,
+    ...(o.controlPlaneUrl
+      ? []
+      : [`   kubectl create configmap ${configMapOf(o)} --from-literal=url=http://CONTROL-PLANE:7070`]),
   ].join('\n');
   service!.commentBefore = ` REST on port http (${REPLICA_PORT}); gRPC (h2c) on port grpc (${GRPC_SERVICE_PORT}), the same container port.`;
   hpa!.commentBefore = [

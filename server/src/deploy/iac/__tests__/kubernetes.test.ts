@@ -42,6 +42,13 @@ describe('renderKubernetes', () => {
       name: 'STRATUM_SERVER',
       value: 'http://cp:7070',
     });
+    // Without a URL (the control plane's own is loopback), the URL comes from a ConfigMap.
+    const byDefault = byKind(docs(renderKubernetes(plan()))).Deployment.spec.template.spec.containers[0];
+    expect(byDefault.env.find((e: Obj) => e.name === 'STRATUM_SERVER')).toEqual({
+      name: 'STRATUM_SERVER',
+      valueFrom: { configMapKeyRef: { name: 'stratum-control-plane', key: 'url' } },
+    });
+    expect(renderKubernetes(plan())).toMatch(/kubectl create configmap stratum-control-plane --from-literal=url=/);
   });
 
   it('lets fallback tiers take replicas through node affinity, preferring the plan’s tier', () => {
