@@ -53,6 +53,9 @@ export class ModelRuntime implements ModelRunner {
       executionProviders: ['cpu'],
       graphOptimizationLevel: 'all',
       ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
+      // Idle intra-op threads would otherwise spin at every barrier: on a shared or rationed
+      // CPU (a tier's quota, other replicas) the spinning takes the time the work needed.
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     });
     const missing = signature.inputs.filter((i) => !session.inputNames.includes(i.name));
     if (missing.length > 0) {
