@@ -15,7 +15,7 @@
  * Ratios (same run, same machine): Stratum REST (batching on, as deployed) over the peer's
  * throughput, with p99 alongside; gateway p50 over the direct replica's p50.
  *
- *   node bench/dist/serving-matrix.js [--quick]
+ *   node bench/dist/serving-matrix.js [--quick] [--concurrency 1,4,16,32,64] [--models penguins,penguins-wide]
  */
 import type { LoadResult, Task } from '@stratum/server/dist/profiler/loadgen';
 import { closedLoop } from '@stratum/server/dist/profiler/loadgen';
@@ -197,10 +197,23 @@ export function compare(points: readonly MatrixPoint[]): Comparison[] {
   return out;
 }
 
+/** `--concurrency 1,4,16`: the levels to measure, positive integers. */
+function listFlag(flag: string): number[] | undefined {
+  const i = process.argv.indexOf(flag);
+  if (i < 0) return undefined;
+  const raw = process.argv[i + 1] ?? '';
+  const values = raw.split(',').map(Number);
+  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1)) {
+    throw new Error(`${flag} takes positive integers separated by commas (e.g. 1,4,16,32,64), not "${raw}"`);
+  }
+  return values;
+}
+
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const timing: Timing = quick ? { durationMs: 1500, warmupMs: 300 } : { durationMs: 3000, warmupMs: 750 };
-  const concurrency = quick ? [1, 32] : [1, 4, 16, 32, 64];
+  const concurrency = listFlag('--concurrency') ?? (quick ? [1, 32] : [1, 4, 16, 32, 64]);
+  const only = process.argv[process.argv.indexOf('--models') + 1];
   const started = performance.now();
   const load = { before: loadavg()[0]!, after: 0 };
   const peerInstallSeconds = ensurePeerVenv();
@@ -219,7 +232,7 @@ async function main(): Promise<void> {
         trainer: 'tfjs, 2 × dense 1024',
       },
     ];
-    for (const r of runs) {
+    for (const r of runs.filter((x) => !process.argv.includes('--models') || only?.split(',').includes(x.registered))) {
       const { seconds } = await system.run(r.spec);
       console.error(`${r.registered}: trained and registered in ${seconds.toFixed(1)} s`);
       const file = await system.modelFile(r.registered);

@@ -92,10 +92,16 @@ export function batchKey(job: BatchJob): { rows: number; key: string | null } {
   if (rows === undefined || job.inputs.some((t) => t.shape.length === 0 || t.shape[0] !== rows)) {
     return { rows: rows ?? 1, key: null };
   }
-  const inputs = [...job.inputs]
-    .sort((a, b) => (a.name < b.name ? -1 : 1))
-    .map((t) => `${t.name}:${t.datatype}:${t.shape.slice(1).join('x')}`);
-  return { rows, key: `${inputs.join(',')}->${job.outputs.join(',')}` };
+  const part = (t: Tensor): string => `${t.name}:${t.datatype}:${t.shape.slice(1).join('x')}`;
+  // One input, the usual case, needs no sorting (this runs for every request).
+  const inputs =
+    job.inputs.length === 1
+      ? part(job.inputs[0]!)
+      : [...job.inputs]
+          .sort((a, b) => (a.name < b.name ? -1 : 1))
+          .map(part)
+          .join(',');
+  return { rows, key: `${inputs}->${job.outputs.join(',')}` };
 }
 
 interface Pending extends Queued {
@@ -167,7 +173,8 @@ export class DynamicBatcher implements Batcher {
       );
     }
     return new Promise<Tensor[]>((resolve, reject) => {
-      this.queue.push({ ...batchKey(job), job, enqueuedAt: this.now(), resolve, reject });
+      const { rows, key } = batchKey(job);
+      this.queue.push({ rows, key, job, enqueuedAt: this.now(), resolve, reject });
       this.schedule();
     });
   }
@@ -213,9 +220,16 @@ export class DynamicBatcher implements Batcher {
         this.pump();
       }, decision.ms);
     } else {
-      const picked = new Set(decision.picks);
-      const batch = decision.picks.map((i) => this.queue[i]!);
-      for (let i = this.queue.length - 1; i >= 0; i--) if (picked.has(i)) this.queue.splice(i, 1);
+      const { picks } = decision;
+      let batch: Pending[];
+      if (picks[picks.length - 1] === picks.length - 1) {
+        // The usual case, the head of the queue: one splice.
+        batch = this.queue.splice(0, picks.length);
+      } else {
+        const picked = new Set(picks);
+        batch = picks.map((i) => this.queue[i]!);
+        for (let i = this.queue.length - 1; i >= 0; i--) if (picked.has(i)) this.queue.splice(i, 1);
+      }
       this.running = batch.length;
       const rows = batch.reduce((n, p) => n + p.rows, 0);
       // A lone request of maxBatchSize rows or more says nothing about the load.

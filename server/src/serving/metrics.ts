@@ -16,6 +16,7 @@ export class ReplicaMetrics {
   private readonly batchRows: Histogram;
   private readonly batchRequests: Histogram;
   private readonly inference: Histogram;
+  private readonly series = new Map<string, { count: { inc(): void }; latency: { observe(v: number): void } }>();
 
   constructor(model: { name: string; version: string }, queueDepth: () => number) {
     const registers = [this.registry];
@@ -63,8 +64,19 @@ export class ReplicaMetrics {
   }
 
   request(protocol: Protocol, route: string, status: string | number, seconds: number): void {
-    this.requests.inc({ protocol, route, status: String(status) });
-    this.latency.observe({ protocol, route }, seconds);
+    // prom-client hashes a label object on every call; the children, looked up once per
+    // series, skip that on the per-request path. Routes are templates, so the series are few.
+    const key = `${protocol} ${route} ${status}`;
+    let series = this.series.get(key);
+    if (!series) {
+      series = {
+        count: this.requests.labels({ protocol, route, status: String(status) }),
+        latency: this.latency.labels({ protocol, route }),
+      };
+      this.series.set(key, series);
+    }
+    series.count.inc();
+    series.latency.observe(seconds);
   }
 
   batch(rows: number, requests: number): void {

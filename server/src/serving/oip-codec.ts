@@ -22,9 +22,12 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** One decoder for every request: decode() without `stream` keeps no state between calls. */
+const UTF8 = new TextDecoder();
+
 /** A JSON document → its value; errors say where the JSON broke and what JSON cannot carry. */
 export function parseJson(bytes: Uint8Array, what = 'the request body'): unknown {
-  const text = new TextDecoder().decode(bytes);
+  const text = UTF8.decode(bytes);
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
