@@ -7,7 +7,8 @@
  *   up:   at once (or once the recommendation has stayed higher for scaleUpDelayMs, then to the
  *         lowest it reached meanwhile), at most ×maxScaleUpRate per decision
  *   down: only after it has stayed lower for scaleDownDelayMs, then to the highest it reached
- *         meanwhile (a dip shorter than the window changes nothing)
+ *         meanwhile (a dip shorter than the window changes nothing); never to a count that
+ *         the last scale-up showed too few for the request rate now (hysteresis, see below)
  *   zero: only when min is 0, after idleToZeroMs without a request
  *   from zero: at once when requests are buffered at a gateway (or any load is seen)
  */
@@ -28,6 +29,8 @@ export interface AutoscalerConfig {
   readonly idleToZeroMs: number;
   /** Most growth per decision: desired ≤ ⌈current × rate⌉ (and always current + 1 is allowed). */
   readonly maxScaleUpRate: number;
+  /** How long the rate that forced the last scale-up keeps holding replicas (0: not at all). */
+  readonly rateMemoryMs: number;
 }
 
 export const DEFAULT_AUTOSCALING: Omit<AutoscalerConfig, 'minReplicas' | 'maxReplicas'> = {
@@ -36,7 +39,14 @@ export const DEFAULT_AUTOSCALING: Omit<AutoscalerConfig, 'minReplicas' | 'maxRep
   scaleDownDelayMs: 10_000,
   idleToZeroMs: 30_000,
   maxScaleUpRate: 10,
+  rateMemoryMs: 300_000,
 };
+
+/**
+ * Scale down to n only while the rate stays under this share of the rate at which n replicas
+ * were last seen to be too few.
+ */
+const RATE_HEADROOM = 0.9;
 
 /** What the gateways reported for the deployment over the last window (summed over gateways). */
 export interface Load {
@@ -57,6 +67,13 @@ export interface AutoscalerState {
   readonly below: { readonly since: number; readonly peak: number } | null;
   /** While it stays above desired (scale-up delay only): since when, and the lowest it reached. */
   readonly above: { readonly since: number; readonly floor: number } | null;
+  /**
+   * The last scale-up driven by load: from how many replicas, at what request rate, when. In
+   * flight counts fall as replicas are added (requests queue less), so without this memory a
+   * steady rate just over one replica's capacity flips between 1 and 2 replicas; the rate
+   * does not depend on the replica count, so it tells whether fewer would be overwhelmed again.
+   */
+  readonly lastUp?: { readonly from: number; readonly rps: number; readonly at: number } | null;
 }
 
 export type AutoscalerEventKind = 'scaled' | 'scale-to-zero' | 'cold-start';
@@ -97,9 +114,15 @@ const active = (load: Load): boolean => load.inflight > 0 || load.rps > 0 || loa
 export function decide(config: AutoscalerConfig, state: AutoscalerState, load: Load, now: number): Decision {
   const current = state.desired;
   const lastActiveAt = active(load) ? now : state.lastActiveAt;
-  const settled = (desired: number, event?: Decision['event']): Decision => ({
+  const remembered =
+    state.lastUp && now - state.lastUp.at < config.rateMemoryMs && state.lastUp.from > 0 ? state.lastUp : null;
+  const settled = (
+    desired: number,
+    event?: Decision['event'],
+    lastUp = desired < current ? null : remembered,
+  ): Decision => ({
     desired,
-    state: { desired, lastActiveAt, below: null, above: null },
+    state: { desired, lastActiveAt, below: null, above: null, lastUp },
     ...(event ? { event } : {}),
   });
   const scaled = (desired: number, why: string): Decision =>
@@ -141,18 +164,44 @@ export function decide(config: AutoscalerConfig, state: AutoscalerState, load: L
       to = above.floor;
     }
     const limit = Math.max(current + 1, Math.ceil(current * config.maxScaleUpRate));
-    return scaled(Math.min(to, limit), rec.reason);
+    const desired = Math.min(to, limit);
+    return settled(
+      desired,
+      { kind: 'scaled', message: `${current} → ${replicas(desired)}: ${rec.reason}` },
+      {
+        from: current,
+        rps: load.rps,
+        at: now,
+      },
+    );
   }
 
-  // 5. Down: only after the quiet window, to the highest recommendation seen in it.
+  // 5. Down: only after the quiet window, to the highest recommendation seen in it, and never
+  //    to a count the last scale-up showed too few for the rate now.
+  const byRate = remembered && remembered.rps > 0 ? fewestForRate(remembered, load.rps) : 0;
+  if (goal < current && byRate >= current) return settled(current);
   if (goal < current) {
     const below = state.below
       ? { since: state.below.since, peak: Math.max(state.below.peak, goal) }
       : { since: now, peak: goal };
     if (now - below.since < config.scaleDownDelayMs)
       return { desired: current, state: { ...state, lastActiveAt, above: null, below } };
-    return scaled(below.peak, `${rec.reason}, for ${secs(now - below.since)}`);
+    const to = Math.max(below.peak, byRate);
+    const held =
+      to > below.peak
+        ? `; not fewer, as ${replicas(remembered!.from)} were too few at ${num(remembered!.rps)} req/s (now ${num(load.rps)})`
+        : '';
+    return scaled(to, `${rec.reason}, for ${secs(now - below.since)}${held}`);
   }
 
   return settled(current);
+}
+
+/**
+ * The fewest replicas not shown too few for `rps`: `from` replicas were overwhelmed at
+ * `last.rps`, so n replicas are trusted only below RATE_HEADROOM × n × (last.rps / from).
+ */
+export function fewestForRate(last: { readonly from: number; readonly rps: number }, rps: number): number {
+  const perReplica = (RATE_HEADROOM * last.rps) / last.from;
+  return Math.floor(rps / perReplica) + 1;
 }

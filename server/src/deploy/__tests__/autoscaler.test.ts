@@ -139,6 +139,38 @@ describe('decide', () => {
     expect(sim.tick(load({ inflight: 8 })).desired).toBe(1);
   });
 
+  it("does not flip at a steady rate just over one replica's capacity (in flight falls as replicas are added)", () => {
+    // One replica queues at 400 req/s (9 in flight), two do not (5 in flight): by in-flight alone
+    // the policy would return to 1 after every quiet window, and back to 2 at once.
+    const sim = new Sim(config({ scaleDownDelayMs: 2000, minReplicas: 1 }), 1);
+    const plant = (rps: number) => () => load({ rps, inflight: sim.state.desired === 1 ? rps / 45 : rps / 80 });
+    const at400 = plant(400);
+    const desired = Array.from({ length: 60 }, () => sim.tick(at400()).desired);
+    expect(desired.slice(1)).toEqual(Array(59).fill(2));
+    expect(sim.events).toHaveLength(1);
+    // At 300 req/s one replica copes (6.7 in flight): down after the quiet window, and it stays.
+    const at300 = plant(300);
+    const after = Array.from({ length: 30 }, () => sim.tick(at300()).desired);
+    expect(after.slice(3)).toEqual(Array(27).fill(1));
+    expect(sim.events.at(-1)!.message).toMatch(/^2 → 1 replica: mean 3\.8 requests in flight/);
+  });
+
+  it('scales down to the fewest replicas the remembered rate allows, and says so', () => {
+    const sim = new Sim(config({ scaleDownDelayMs: 2000, minReplicas: 1 }), 2);
+    sim.tick(load({ rps: 800, inflight: 40 })); // 2 were too few at 800 req/s → 5
+    expect(sim.state.desired).toBe(5);
+    // 750 req/s with little in flight: 2 replicas are trusted only below 0.9 × 800 = 720.
+    expect(sim.run(load({ rps: 750, inflight: 4 }), 3)).toEqual([5, 5, 3]);
+    expect(sim.events.at(-1)!.message).toMatch(/not fewer, as 2 replicas were too few at 800 req\/s \(now 750\)$/);
+  });
+
+  it('forgets the rate that forced a scale-up after rateMemoryMs', () => {
+    const sim = new Sim(config({ scaleDownDelayMs: 2000, minReplicas: 1, rateMemoryMs: 10_000 }), 1);
+    sim.tick(load({ rps: 400, inflight: 9 }));
+    expect(sim.run(load({ rps: 400, inflight: 5 }), 8)).toEqual(Array(8).fill(2));
+    expect(sim.run(load({ rps: 400, inflight: 5 }), 4)).toContain(1);
+  });
+
   it('never goes below min, even idle', () => {
     const sim = new Sim(config({ minReplicas: 2, scaleDownDelayMs: 1000 }), 5);
     expect(sim.run(idle, 120)).toContain(2);
