@@ -124,6 +124,12 @@ export interface LoadResult {
   /** Successful requests per second over the measured window. */
   readonly throughput: number;
   readonly latency: LatencySummary;
+  /**
+   * Open loop: how late the client itself sent requests (from due to handed to the socket
+   * pool; a busy client event loop, not the server). When this is a large part of the
+   * latency, the load test measured the client, not the deployment.
+   */
+  readonly sendLag?: LatencySummary;
 }
 
 const now = (): number => Number(process.hrtime.bigint());
@@ -182,6 +188,7 @@ export async function openLoop(task: Task, o: OpenLoopOptions): Promise<LoadResu
   const end = measureFrom + o.durationMs * 1e6;
   const cap = o.maxOutstanding ?? 4096;
   const h = new Histogram();
+  const lag = new Histogram();
   const backlog: number[] = [];
   let outstanding = 0;
   let errors = 0;
@@ -193,6 +200,7 @@ export async function openLoop(task: Task, o: OpenLoopOptions): Promise<LoadResu
 
   const send = (due: number): void => {
     outstanding++;
+    if (due >= measureFrom) lag.record(now() - due);
     task()
       .then(
         () => {
@@ -234,5 +242,6 @@ export async function openLoop(task: Task, o: OpenLoopOptions): Promise<LoadResu
     seconds,
     throughput: h.count / seconds,
     latency: summarize(h),
+    sendLag: summarize(lag),
   };
 }
