@@ -62,14 +62,14 @@ type PhaseTimes = Record<string, { from: number; to: number }>;
  * its samples within the phase's span (an idle phase: the latest sample up to 2 s before).
  */
 export function heapReadings(
-  pids: Map<string, number[]>,
+  pids: Record<string, Map<string, number[]>>,
   probe: Map<number, ProbeSample[]>,
   times: PhaseTimes,
 ): Readings {
   const out: Readings = {};
-  for (const [role, list] of pids) {
-    for (const [phase, span] of Object.entries(times)) {
-      const from = span.from === span.to ? span.from - 2000 : span.from;
+  for (const [phase, span] of Object.entries(times)) {
+    const from = span.from === span.to ? span.from - 2000 : span.from;
+    for (const [role, list] of pids[phase] ?? new Map<string, number[]>()) {
       for (const pid of list) {
         const inSpan = (probe.get(pid) ?? []).filter((x) => !x.gc && x.t >= from && x.t <= span.to + 500);
         if (inSpan.length === 0) continue;
@@ -125,30 +125,36 @@ async function main(): Promise<void> {
   let trainingSeconds: number;
   const times: PhaseTimes = {};
   const instant = (phase: string) => (times[phase] = { from: Date.now(), to: Date.now() });
-  /** Every process each role had in any phase, for the heap readings. */
-  const seen = new Map<string, number[]>();
-  const rolesSeen = (system: StratumSystem, replicas: readonly number[]) => {
+  /** The processes of each role in each phase, for the heap readings (a warm-pool process becomes the replica). */
+  const seen: Record<string, Map<string, number[]>> = {};
+  const rolesSeen = (phase: string, system: StratumSystem, replicas: readonly number[]) => {
     const now = roles(system, replicas);
-    for (const [role, list] of now) seen.set(role, [...new Set([...(seen.get(role) ?? []), ...list])]);
+    const m = (seen[phase] ??= new Map());
+    for (const [role, list] of now) m.set(role, [...new Set([...(m.get(role) ?? []), ...list])]);
     return now;
   };
   const probeDir = mkdtempSync(join(tmpdir(), 'stratum-memory-probe-'));
   const system = await StratumSystem.start({ workers: 2, env: probeEnv(probeDir, 1000) });
   try {
     await sleep(settleMs);
-    record(readings, PHASES[0]!, rolesSeen(system, []));
+    record(readings, PHASES[0]!, rolesSeen(PHASES[0]!, system, []));
     instant(PHASES[0]!);
 
     const training = { from: Date.now(), to: 0 };
     trainingSeconds = (
-      await peakDuring(readings, PHASES[1]!, () => rolesSeen(system, []), system.run({ file: PENGUINS_SPEC }))
+      await peakDuring(
+        readings,
+        PHASES[1]!,
+        () => rolesSeen(PHASES[1]!, system, []),
+        system.run({ file: PENGUINS_SPEC }),
+      )
     ).seconds;
     times[PHASES[1]!] = { ...training, to: Date.now() };
 
     const deployment = await system.deploy('penguins', ['--min', '1', '--max', '1']);
     const replicas = deployment.replicas.map((r) => system.replicaPid(r.pid));
     await sleep(settleMs);
-    record(readings, PHASES[2]!, rolesSeen(system, replicas));
+    record(readings, PHASES[2]!, rolesSeen(PHASES[2]!, system, replicas));
     instant(PHASES[2]!);
 
     const sample = sampleRows(await system.modelFile('penguins'));
@@ -157,13 +163,13 @@ async function main(): Promise<void> {
     serving = await peakDuring(
       readings,
       PHASES[3]!,
-      () => rolesSeen(system, replicas),
+      () => rolesSeen(PHASES[3]!, system, replicas),
       closedLoop(t.task, { concurrency: 16, durationMs: loadMs, warmupMs: 500 }),
     );
     times[PHASES[3]!] = { from: servingFrom, to: Date.now() };
     t.close();
     await sleep(settleMs);
-    record(readings, PHASES[4]!, rolesSeen(system, replicas));
+    record(readings, PHASES[4]!, rolesSeen(PHASES[4]!, system, replicas));
     instant(PHASES[4]!);
     // The probe's last samples (one per second) reach its files before the system stops.
     await sleep(1200);
