@@ -108,6 +108,7 @@ export class Dispatcher {
     // Replicas this request saw fail, and until when it leaves them alone.
     const suspectUntil = new Map<string, number>();
     let attempts = 0;
+    let waits = 0;
     let lastReason = '';
     let coldStart = false;
     let failed = true;
@@ -118,7 +119,8 @@ export class Dispatcher {
         if (!target) {
           if (attempts >= this.o.maxAttempts) throw this.exhausted(deployment, attempts, lastReason);
           coldStart =
-            (await this.buffer(deployment, window, suspect, deadline, nextEnd, attempts, lastReason)) || coldStart;
+            (await this.buffer(deployment, window, suspect, deadline, nextEnd, attempts, lastReason, waits++ === 0)) ||
+            coldStart;
           route = await this.route(deployment);
           continue;
         }
@@ -160,6 +162,7 @@ export class Dispatcher {
     wakeAt: number,
     attempts: number,
     lastReason: string,
+    firstWait: boolean,
   ): Promise<boolean> {
     const cold = (this.table.get(deployment)?.targets.length ?? 0) === 0;
     if (this.bufferedTotal >= this.o.maxBuffered) {
@@ -169,7 +172,8 @@ export class Dispatcher {
       );
     }
     this.bufferedTotal++;
-    if (window.buffer(1) === 1) this.hooks.onBuffered(deployment);
+    // Reported once per request, however many backoffs it waits out.
+    if (window.buffer(1) === 1 && firstWait) this.hooks.onBuffered(deployment);
     try {
       const fresh = (): boolean => {
         const r = this.table.get(deployment);
@@ -179,7 +183,8 @@ export class Dispatcher {
       if (await this.table.waitFor(fresh, Math.min(deadline, wakeAt), now)) return cold;
       if (this.table.isClosed)
         throw new ServingError('unavailable', 'the gateway is shutting down; retry on another gateway');
-      if (now() < deadline) return cold;
+      // A backoff ended before the deadline (a timer may fire a little early: the deadline is what it waited for).
+      if (wakeAt < deadline) return cold;
       const why =
         attempts > 0 ? `; last failure: ${lastReason}` : ' (it is scaling from zero, or its replicas are down)';
       throw new ServingError(
