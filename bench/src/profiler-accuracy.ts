@@ -77,6 +77,25 @@ function scenarios(profile: ModelProfile): Scenario[] {
   return out;
 }
 
+/**
+ * Runs the open loop at `rate` in short unmeasured windows until two in a row agree (p99
+ * within 25%, and the rate served): a replica's first seconds at a new rate (JIT, heap
+ * growth, batch sizes settling) are not what the deployment does in steady state.
+ */
+async function rampUntilSteady(task: Task, rate: number, maxMs: number): Promise<{ windows: number; p99Ms: number }> {
+  const started = Date.now();
+  let previous: LoadResult | undefined;
+  for (let windows = 1; ; windows++) {
+    const r = await openLoop(task, { ratePerSec: rate, durationMs: 500, maxOutstanding: 4096 });
+    const steady =
+      previous !== undefined &&
+      r.throughput >= 0.95 * rate &&
+      Math.abs(r.latency.p99Ms - previous.latency.p99Ms) <= 0.25 * Math.max(r.latency.p99Ms, previous.latency.p99Ms);
+    if (steady || Date.now() - started >= maxMs) return { windows, p99Ms: r.latency.p99Ms };
+    previous = r;
+  }
+}
+
 async function loadTest(
   modelPath: string,
   tier: Tier,
@@ -109,8 +128,11 @@ async function loadTest(
       await Promise.all(tasks.map((t) => warmUp(t.task, 1000, 500, sockets)));
       let i = 0;
       const task: Task = () => tasks[i++ % tasks.length]!.task();
-      for (const rate of rates)
+      for (const rate of rates) {
+        const ramp = await rampUntilSteady(task, rate, timing.warmupMs * 4);
+        console.error(`  ramp at ${rate} req/s: ${ramp.windows} window(s), last p99 ${ramp.p99Ms.toFixed(2)} ms`);
         results.push(await openLoop(task, { ratePerSec: rate, maxOutstanding: 4096, ...timing }));
+      }
     } finally {
       for (const t of tasks) t.close();
     }
