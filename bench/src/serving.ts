@@ -6,7 +6,9 @@
  *   - a replica process (replica-main) over REST and over gRPC, dynamic batching off and on
  * then an open loop (fixed arrival rate, latency from the intended send time) on the batched
  * replica at 50% and 90% of its closed-loop throughput at concurrency 32.
- * Target: REST with batching at concurrency 32 ≥ in-process unbatched throughput.
+ * Target: REST with batching at concurrency 32 ≥ in-process unbatched throughput. Each closed
+ * loop also reports the CPU per request of the server and of the load generator (in-process,
+ * one process is both), which says where the time goes whatever else the machine runs.
  *
  *   node bench/dist/serving.js [--quick]
  */
@@ -35,6 +37,64 @@ interface Point extends LoadResult {
   readonly series: string;
   /** Replica only: mean rows per model run during the point (from its /metrics). */
   readonly meanBatchRows?: number;
+  /** CPU (user + system) per request of the process that serves: the replica, or this one in-process. */
+  readonly serverCpuUsPerRequest?: number;
+  /** CPU per request of this process, the load generator (and, in-process, the model too). */
+  readonly clientCpuUsPerRequest?: number;
+}
+
+/** Clock ticks per second of /proc's CPU times. */
+const CLK_TCK = ((): number => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time (user + system, µs) a process has used, from /proc/PID/stat (Linux); undefined elsewhere. */
+function processCpuUs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+const ownCpuUs = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
+/**
+ * A closed loop with the CPU each side spent per request: load-independent figures that say
+ * where the time goes on a shared machine. The CPU covers the warm-up too, so requests are
+ * counted at the measured rate over warm-up and window together.
+ */
+async function measured(
+  task: Task,
+  o: { concurrency: number; durationMs: number; warmupMs: number },
+  serverPid: number | undefined,
+): Promise<LoadResult & Pick<Point, 'serverCpuUsPerRequest' | 'clientCpuUsPerRequest'>> {
+  const before = { server: processCpuUs(serverPid), client: ownCpuUs() };
+  const result = await closedLoop(task, o);
+  const after = { server: processCpuUs(serverPid), client: ownCpuUs() };
+  const requests = (result.throughput * (o.durationMs + o.warmupMs)) / 1000;
+  if (requests <= 0) return result;
+  const client = (after.client - before.client) / requests;
+  const server =
+    serverPid === undefined
+      ? client
+      : before.server === undefined || after.server === undefined
+        ? undefined
+        : (after.server - before.server) / requests;
+  return {
+    ...result,
+    clientCpuUsPerRequest: client,
+    ...(server === undefined ? {} : { serverCpuUsPerRequest: server }),
+  };
 }
 
 function makeModel(): { modelPath: string; rows: number[][] } {
@@ -159,7 +219,7 @@ async function main(): Promise<void> {
   for (const c of CONCURRENCY)
     log({
       series: 'in-process onnxruntime',
-      ...(await closedLoop(inProcessTask(runtime, rows), { concurrency: c, ...timing })),
+      ...(await measured(inProcessTask(runtime, rows), { concurrency: c, ...timing }, undefined)),
     });
   await runtime.close();
 
@@ -173,7 +233,7 @@ async function main(): Promise<void> {
         const series = `replica ${protocol}, batching ${mode}`;
         for (const c of CONCURRENCY) {
           const before = await batchStats(replica.url);
-          const result = await closedLoop(make(c), { concurrency: c, ...timing });
+          const result = await measured(make(c), { concurrency: c, ...timing }, replica.child.pid);
           const after = await batchStats(replica.url);
           log({ series, ...result, meanBatchRows: (after.sum - before.sum) / Math.max(1, after.count - before.count) });
         }
@@ -197,7 +257,19 @@ async function main(): Promise<void> {
 
   printTable(
     `serving: one-row requests, penguins classifier (${quick ? 'quick' : 'full'} run, ${timing.durationMs / 1000} s per point)`,
-    ['series', 'load', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'rows/run', 'errors'],
+    [
+      'series',
+      'load',
+      'req/s',
+      'p50 ms',
+      'p90 ms',
+      'p99 ms',
+      'max ms',
+      'rows/run',
+      'server CPU µs/req',
+      'client CPU µs/req',
+      'errors',
+    ],
     points.map((p) => [
       p.series,
       p.mode === 'closed' ? `c=${p.concurrency}` : `${p.ratePerSec}/s`,
@@ -207,6 +279,8 @@ async function main(): Promise<void> {
       p.latency.p99Ms.toFixed(3),
       p.latency.maxMs.toFixed(3),
       p.meanBatchRows === undefined ? '' : p.meanBatchRows.toFixed(1),
+      p.serverCpuUsPerRequest === undefined ? '' : p.serverCpuUsPerRequest.toFixed(0),
+      p.clientCpuUsPerRequest === undefined ? '' : p.clientCpuUsPerRequest.toFixed(0),
       p.errors,
     ]),
   );
