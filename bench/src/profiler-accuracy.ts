@@ -10,7 +10,7 @@
  *   node bench/dist/profiler-accuracy.js [--quick] [--cpu-scale 0.2]
  */
 import { DEFAULT_TIERS, type Tier } from '@stratum/server/dist/config/tiers';
-import { analyzeCapacity, NO_QOS } from '@stratum/server/dist/profiler/capacity';
+import { analyzeCapacity, NO_QOS, queueWaitP99Ms } from '@stratum/server/dist/profiler/capacity';
 import { sampleRequests } from '@stratum/server/dist/profiler/inputs';
 import { openLoop, type LoadResult, type Task } from '@stratum/server/dist/profiler/loadgen';
 import { profileModel } from '@stratum/server/dist/profiler/profiler';
@@ -18,6 +18,7 @@ import { inferTask, warmUp } from '@stratum/server/dist/profiler/sweep';
 import { startTierReplica, type TierReplica } from '@stratum/server/dist/profiler/tier-replica';
 import type { ModelProfile, QosAsk, TierVerdict } from '@stratum/server/dist/profiler/types';
 import { readOnnxSignature } from '@stratum/server/dist/onnx/signature';
+import { createRng } from '@stratum/server/dist/util/random';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -101,11 +102,17 @@ function scenarios(profile: ModelProfile): Scenario[] {
  * within 25%, and the rate served): a replica's first seconds at a new rate (JIT, heap
  * growth, batch sizes settling) are not what the deployment does in steady state.
  */
+/** Random (Poisson) arrivals, seeded: independent users, not a metronome. */
+const arrivals = (
+  (rng) => () =>
+    rng.next()
+)(createRng(42));
+
 async function rampUntilSteady(task: Task, rate: number, maxMs: number): Promise<{ windows: number; p99Ms: number }> {
   const started = Date.now();
   let previous: LoadResult | undefined;
   for (let windows = 1; ; windows++) {
-    const r = await openLoop(task, { ratePerSec: rate, durationMs: 500, maxOutstanding: 4096 });
+    const r = await openLoop(task, { ratePerSec: rate, durationMs: 500, maxOutstanding: 4096, poisson: arrivals });
     const steady =
       previous !== undefined &&
       r.throughput >= 0.95 * rate &&
@@ -113,6 +120,18 @@ async function rampUntilSteady(task: Task, rate: number, maxMs: number): Promise
     if (steady || Date.now() - started >= maxMs) return { windows, p99Ms: r.latency.p99Ms };
     previous = r;
   }
+}
+
+/**
+ * The p99 with the queueing a closed-loop profile cannot see: the service p99 (the chosen
+ * batch size at its lowest measured concurrency) plus the M/D/1 wait at the replica's rate.
+ */
+function withQueueing(profile: ModelProfile, v: TierVerdict, ratePerReplica: number): number {
+  const points = profile.tiers
+    .find((t) => t.tier.name === v.tier)!
+    .points.filter((p) => p.batchSize === v.batchSize && p.errors === 0 && p.requests > 0)
+    .sort((a, b) => a.concurrency - b.concurrency);
+  return points[0]!.p99Ms + queueWaitP99Ms(ratePerReplica, v.throughputPerReplica);
 }
 
 async function loadTest(
@@ -150,7 +169,7 @@ async function loadTest(
       for (const rate of rates) {
         const ramp = await rampUntilSteady(task, rate, timing.warmupMs * 4);
         console.error(`  ramp at ${rate} req/s: ${ramp.windows} window(s), last p99 ${ramp.p99Ms.toFixed(2)} ms`);
-        results.push(await openLoop(task, { ratePerSec: rate, maxOutstanding: 4096, ...timing }));
+        results.push(await openLoop(task, { ratePerSec: rate, maxOutstanding: 4096, poisson: arrivals, ...timing }));
       }
     } finally {
       for (const t of tasks) t.close();
@@ -212,8 +231,10 @@ async function main(): Promise<void> {
       feasible: true,
       recommendation: `${v.tier} × ${v.replicas}, batch ${v.batchSize}`,
       predictedP99Ms: v.expectedP99Ms,
+      queuedP99Ms: withQueueing(profile, v, s.qos.rps / v.replicas),
       measuredP99Ms: atTarget!.latency.p99Ms,
       p99Ratio: atTarget!.latency.p99Ms / v.expectedP99Ms,
+      queuedRatio: atTarget!.latency.p99Ms / withQueueing(profile, v, s.qos.rps / v.replicas),
       predictedRps: s.qos.rps,
       measuredRps: atTarget!.throughput,
       rpsRatio: atTarget!.throughput / s.qos.rps,
@@ -237,6 +258,7 @@ async function main(): Promise<void> {
       'scenario',
       'recommended',
       'p99 pred',
+      '+M/D/1',
       'p99 meas',
       'ratio',
       'rps pred',
@@ -252,6 +274,7 @@ async function main(): Promise<void> {
       r.scenario!,
       r.recommendation!,
       (r.predictedP99Ms as number).toFixed(2),
+      `${(r.queuedP99Ms as number).toFixed(2)} (${(r.queuedRatio as number).toFixed(2)})`,
       (r.measuredP99Ms as number).toFixed(2),
       (r.p99Ratio as number).toFixed(2),
       String(r.predictedRps),

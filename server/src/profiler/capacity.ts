@@ -81,6 +81,20 @@ export function closestMiss(
   return { point, ...worst(point) };
 }
 
+/**
+ * The p99 of the wait before service when requests arrive at random (Poisson) at `rate` on a
+ * server that completes `capacity` a second at most: an M/D/1 queue with Kingman's exponential
+ * tail (P(wait > 0) = ρ, mean wait ρ / (2 μ (1 − ρ))). A closed-loop profile never sees this
+ * wait: its next request is sent only when the last one is answered. Infinite at capacity.
+ */
+export function queueWaitP99Ms(rate: number, capacity: number): number {
+  if (!(rate > 0) || !(capacity > 0)) return 0;
+  const rho = rate / capacity;
+  if (rho >= 1) return Infinity;
+  if (100 * rho <= 1) return 0;
+  return (1000 * Math.log(100 * rho)) / (2 * capacity * (1 - rho));
+}
+
 const rejected = (tier: string, reason: string): TierVerdict => ({
   tier,
   ok: false,

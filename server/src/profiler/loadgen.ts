@@ -179,6 +179,11 @@ export interface OpenLoopOptions {
   readonly warmupMs?: number;
   /** Requests in flight at once; due requests beyond it wait client-side (their wait is counted). */
   readonly maxOutstanding?: number;
+  /**
+   * Random arrivals (a Poisson process at the rate; exponential gaps drawn from this seeded
+   * generator, uniform in [0, 1)) instead of evenly spaced ones: what independent users send.
+   */
+  readonly poisson?: () => number;
 }
 
 export async function openLoop(task: Task, o: OpenLoopOptions): Promise<LoadResult> {
@@ -193,7 +198,8 @@ export async function openLoop(task: Task, o: OpenLoopOptions): Promise<LoadResu
   let outstanding = 0;
   let errors = 0;
   let firstError: string | undefined;
-  let next = 0;
+  let nextDue = start;
+  const advance = (): number => (nextDue += o.poisson ? -Math.log(1 - o.poisson()) * interval : interval);
   let lastDone = start;
   let finished: () => void = () => {};
   const done = new Promise<void>((resolve) => (finished = resolve));
@@ -216,18 +222,17 @@ export async function openLoop(task: Task, o: OpenLoopOptions): Promise<LoadResu
         outstanding--;
         const queued = backlog.shift();
         if (queued !== undefined) send(queued);
-        else if (outstanding === 0 && next * interval + start >= end) finished();
+        else if (outstanding === 0 && nextDue >= end) finished();
       });
   };
 
   const tick = (): void => {
     const t = now();
-    for (let due = start + next * interval; due <= t && due < end; due = start + ++next * interval) {
-      if (outstanding < cap) send(due);
-      else backlog.push(due);
+    for (; nextDue <= t && nextDue < end; advance()) {
+      if (outstanding < cap) send(nextDue);
+      else backlog.push(nextDue);
     }
-    const following = start + next * interval;
-    if (following < end) setTimeout(tick, Math.max(0, (following - now()) / 1e6 - 0.05));
+    if (nextDue < end) setTimeout(tick, Math.max(0, (nextDue - now()) / 1e6 - 0.05));
     else if (outstanding === 0) finished();
   };
   tick();
