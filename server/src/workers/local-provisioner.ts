@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { TierLimits } from '../profiler/emulation';
 import type { ResourceAmounts } from '../store/workers';
 import type { Logger } from '../util/log';
-import { LONG_LIVED_NODE_FLAGS } from '../util/node-flags';
+import { GATEWAY_NODE_FLAGS, LONG_LIVED_NODE_FLAGS } from '../util/node-flags';
 
 export interface LocalWorkerSpec {
   readonly name: string;
@@ -86,7 +86,7 @@ export class LocalProvisioner {
   startGateway(port: number, host = '127.0.0.1'): Promise<string> {
     const main = join(__dirname, '..', 'deploy', 'gateway', 'gateway-main.js');
     const args = [
-      ...LONG_LIVED_NODE_FLAGS,
+      ...GATEWAY_NODE_FLAGS,
       main,
       '--control-plane',
       this.o.url,
