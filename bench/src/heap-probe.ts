@@ -13,6 +13,7 @@
  */
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -32,7 +33,12 @@ export interface ProbeSample {
   readonly external: number;
   /** Committed bytes per V8 space (new_space, old_space, code_space, large_object_space, ...). */
   readonly spaces: Record<string, number>;
+  /** Milliseconds spent in GC pauses since the process started: scavenges (minor) and the rest (major). */
+  readonly gcMs: { readonly minor: number; readonly major: number };
 }
+
+/** Cumulative GC pause time, from the 'gc' performance entries (kind 1: a scavenge). */
+const gcMs = { minor: 0, major: 0 };
 
 function sample(gc: boolean): ProbeSample {
   const m = process.memoryUsage();
@@ -47,10 +53,18 @@ function sample(gc: boolean): ProbeSample {
     heapTotal: m.heapTotal,
     external: m.external,
     spaces,
+    gcMs: { minor: Number(gcMs.minor.toFixed(1)), major: Number(gcMs.major.toFixed(1)) },
   };
 }
 
 function install(dir: string): void {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR)
+        gcMs.minor += e.duration;
+      else gcMs.major += e.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
   const file = join(dir, `${process.pid}.jsonl`);
   const write = (gc: boolean): void => {
     try {

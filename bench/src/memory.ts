@@ -82,6 +82,29 @@ export function heapReadings(
   return out;
 }
 
+/** GC pause milliseconds (scavenges, the rest) each role's processes spent within a span, from the probe. */
+export function gcDuring(
+  pids: Map<string, number[]>,
+  probe: Map<number, ProbeSample[]>,
+  span: { from: number; to: number },
+): Record<string, { minorMs: number; majorMs: number }> {
+  const out: Record<string, { minorMs: number; majorMs: number }> = {};
+  for (const [role, list] of pids) {
+    const r = (out[role] = { minorMs: 0, majorMs: 0 });
+    for (const pid of list) {
+      const inSpan = (probe.get(pid) ?? []).filter(
+        (x) => !x.gc && x.gcMs && x.t >= span.from - 1000 && x.t <= span.to + 500,
+      );
+      const first = inSpan[0];
+      const last = inSpan[inSpan.length - 1];
+      if (!first || !last) continue;
+      r.minorMs += last.gcMs.minor - first.gcMs.minor;
+      r.majorMs += last.gcMs.major - first.gcMs.major;
+    }
+  }
+  return out;
+}
+
 function record(readings: Readings, phase: string, pids: Map<string, number[]>): void {
   for (const [role, list] of pids) {
     for (const pid of list) {
@@ -177,7 +200,9 @@ async function main(): Promise<void> {
     await system.stop();
   }
   load.after = loadavg()[0]!;
-  const heap = heapReadings(seen, readProbe(probeDir), times);
+  const probe = readProbe(probeDir);
+  const heap = heapReadings(seen, probe, times);
+  const servingGc = gcDuring(seen[PHASES[3]!] ?? new Map(), probe, times[PHASES[3]!]!);
   rmSync(probeDir, { recursive: true, force: true });
 
   const order = [
@@ -198,6 +223,19 @@ async function main(): Promise<void> {
     ['process', ...PHASES],
     order.map((role) => [role, ...PHASES.map((p) => heap[role]?.[p]?.toFixed(1) ?? '-')]),
   );
+  printTable(
+    `GC pauses during the serving load (${serving.requests} requests through the gateway)`,
+    ['process', 'scavenges ms', 'other GC ms', 'GC ms per 1000 requests'],
+    ['control plane', 'worker agent', 'gateway', 'replica (penguins)'].map((role) => {
+      const g = servingGc[role] ?? { minorMs: 0, majorMs: 0 };
+      return [
+        role,
+        g.minorMs.toFixed(1),
+        g.majorMs.toFixed(1),
+        ((g.minorMs + g.majorMs) / (serving.requests / 1000)).toFixed(2),
+      ];
+    }),
+  );
   const cp = readings['control plane']!;
   const idleMiB = Math.max(cp[PHASES[0]!] ?? 0, cp[PHASES[2]!] ?? 0, cp[PHASES[4]!] ?? 0);
   const idleMB = idleMiB / MIB_PER_MB;
@@ -213,6 +251,7 @@ async function main(): Promise<void> {
     serving,
     readingsMiB: readings,
     heapUsedMiB: heap,
+    servingGcMs: servingGc,
     target: { controlPlaneIdleMB: CONTROL_PLANE_IDLE_TARGET_MB },
     controlPlaneIdle: { mb: idleMB, mib: idleMiB, ratio: idleMB / CONTROL_PLANE_IDLE_TARGET_MB, met },
     loadAverage: load,
