@@ -162,6 +162,8 @@ export interface Comparison {
   readonly directP50Ms: number;
   readonly gatewayP50Ms: number;
   readonly gatewayP50Overhead: number;
+  /** The same in milliseconds: what the hop costs, whatever the replica's own p50. */
+  readonly gatewayP50AddedMs: number;
   readonly restMet: boolean;
   readonly gatewayMet: boolean;
 }
@@ -190,6 +192,7 @@ export function compare(points: readonly MatrixPoint[]): Comparison[] {
       directP50Ms: rest.latency.p50Ms,
       gatewayP50Ms: gw.latency.p50Ms,
       gatewayP50Overhead,
+      gatewayP50AddedMs: gw.latency.p50Ms - rest.latency.p50Ms,
       restMet: throughputRatio >= TARGETS.restOverPeerThroughput && rest.latency.p99Ms <= p.latency.p99Ms,
       gatewayMet: gatewayP50Overhead <= TARGETS.gatewayP50Overhead,
     });
@@ -262,7 +265,7 @@ async function main(): Promise<void> {
   const comparisons = compare(points);
   printTable(
     `targets: Stratum REST ≥ ${TARGETS.restOverPeerThroughput}× the KServe peer's req/s at equal or better p99; gateway p50 ≤ +${TARGETS.gatewayP50Overhead * 100}% over the direct replica`,
-    ['model', 'c', 'REST/peer req/s', 'p99 REST', 'p99 peer', 'met', 'unbatched/peer', 'gateway p50 Δ', 'met'],
+    ['model', 'c', 'REST/peer req/s', 'p99 REST', 'p99 peer', 'met', 'unbatched/peer', 'gateway p50 Δ', 'Δ ms', 'met'],
     comparisons.map((x) => [
       x.model,
       x.concurrency,
@@ -272,6 +275,7 @@ async function main(): Promise<void> {
       x.restMet ? 'yes' : 'no',
       x.unbatchedRatio.toFixed(2),
       `${(x.gatewayP50Overhead * 100).toFixed(0)}%`,
+      x.gatewayP50AddedMs.toFixed(2),
       x.gatewayMet ? 'yes' : 'no',
     ]),
   );
