@@ -2,10 +2,13 @@
  * bench/profiler-accuracy: does the profiler's recommendation hold? The scikit-learn penguins
  * classifier (server/test-fixtures/make_sklearn_onnx.py) is profiled on cloud, fog and edge;
  * for a few QoS targets derived from that profile, the recommendation (tier, replicas, batch
- * size) is then load-tested: that many replicas under the tier's limits, an open loop at the
- * target rate (requests spread round-robin), and an open loop at the predicted capacity
- * (replicas × measured throughput per replica). Printed: predicted vs measured p99 at the
- * target rate, served rate, and capacity. Target: every ratio within ±25%.
+ * size) is then load-tested: that many replicas under the tier's limits, all warmed at once,
+ * then at each rate a ramp (short unmeasured windows until two agree) before the measured
+ * window; an open loop with random (Poisson) arrivals at the target rate (spread round-robin),
+ * and one at the predicted capacity (replicas × measured throughput per replica). Printed:
+ * predicted vs measured p99 at the target rate (and, for comparison, the service p99 plus an
+ * M/D/1 wait), served rate, capacity, the client's own send lag (a row whose client fell
+ * behind is marked client-bound) and the load average. Target: every ratio within ±25%.
  *
  *   node bench/dist/profiler-accuracy.js [--quick] [--cpu-scale 0.2]
  */
