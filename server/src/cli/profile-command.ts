@@ -178,6 +178,7 @@ const NO_SETTINGS: SweepSettings = {
   stableWindows: 0,
   tolerance: 0,
   maxPointMs: 0,
+  openLoopFractions: [],
 };
 
 export async function profile(args: readonly string[], flags: Flags, io: Io): Promise<number> {

@@ -1,11 +1,24 @@
 /**
  * Capacity analysis: given a QoS (latency budgets, a target rate, a cost ceiling), what each
- * profiled tier can do. For a tier, the best point is the one with the highest throughput
- * whose latencies meet every budget; replicas = ceil(rate / that throughput); the cost is
- * replicas × the tier's price. Every rejection says which measured number missed which limit.
+ * profiled tier can do. With open-loop points (the p99 measured under random arrivals at
+ * fixed rates on the tier's best batch setting) and a target rate: n replicas are enough when
+ * rate / n lies within the measured rates and the latencies interpolated there meet every
+ * budget; the fewest such n wins, and the interpolated p99 is the prediction. Never beyond the
+ * highest measured rate: what happens there was not measured. Without open-loop points (older
+ * profiles) or a rate: the closed-loop rule, the point with the highest throughput whose
+ * latencies meet every budget, replicas = ceil(rate / that throughput). The cost is replicas ×
+ * the tier's price. Every rejection says which measured number missed which limit.
  * Pure functions of the profile: the deployment plan checks call `qosCheck`.
  */
-import type { CapacityReport, ModelProfile, ProfilePoint, QosAsk, TierProfile, TierVerdict } from './types';
+import type {
+  CapacityReport,
+  ModelProfile,
+  OpenLoopPoint,
+  ProfilePoint,
+  QosAsk,
+  TierProfile,
+  TierVerdict,
+} from './types';
 
 export interface CapacityOptions {
   /** Replicas a deployment may run; a tier needing more is set aside. Default: no limit. */
@@ -95,6 +108,70 @@ export function queueWaitP99Ms(rate: number, capacity: number): number {
   return (1000 * Math.log(100 * rho)) / (2 * capacity * (1 - rho));
 }
 
+/** An open-loop point whose replica served what was offered (within 10%), without errors. */
+const served = (p: OpenLoopPoint): boolean => p.errors === 0 && p.requests > 0 && p.throughput >= 0.9 * p.offeredRps;
+
+/** The usable open-loop curve: served points, by offered rate. */
+export function openLoopCurve(points: readonly OpenLoopPoint[] | undefined): OpenLoopPoint[] {
+  return (points ?? []).filter(served).sort((a, b) => a.offeredRps - b.offeredRps);
+}
+
+/**
+ * p50/p95/p99 at `rate` on a curve (openLoopCurve): linear between the measured rates, the
+ * lowest point's below them, undefined above the highest (not measured, so not predicted).
+ */
+export function interpolateOpenLoop(
+  curve: readonly OpenLoopPoint[],
+  rate: number,
+): { p50Ms: number; p95Ms: number; p99Ms: number } | undefined {
+  const last = curve[curve.length - 1];
+  if (!last || rate > last.offeredRps + 1e-9) return undefined;
+  const pick = (p: OpenLoopPoint) => ({ p50Ms: p.p50Ms, p95Ms: p.p95Ms, p99Ms: p.p99Ms });
+  if (rate <= curve[0]!.offeredRps) return pick(curve[0]!);
+  const i = curve.findIndex((p) => p.offeredRps >= rate);
+  const [a, b] = [curve[i - 1]!, curve[i]!];
+  const f = (rate - a.offeredRps) / (b.offeredRps - a.offeredRps);
+  const mix = (x: number, y: number): number => x + f * (y - x);
+  return { p50Ms: mix(a.p50Ms, b.p50Ms), p95Ms: mix(a.p95Ms, b.p95Ms), p99Ms: mix(a.p99Ms, b.p99Ms) };
+}
+
+/**
+ * The fewest replicas whose per-replica rate lies on the open-loop curve with every latency
+ * budget met, or why none does (with the measured number). More replicas only help while
+ * they lower the rate along the curve: below its lowest rate the latency does not improve.
+ */
+export function openLoopReplicas(
+  curve: readonly OpenLoopPoint[],
+  qos: QosAsk,
+  maxReplicas = Infinity,
+):
+  | { ok: true; replicas: number; rate: number; p50Ms: number; p95Ms: number; p99Ms: number }
+  | { ok: false; reason: string } {
+  const top = curve[curve.length - 1]!;
+  const low = curve[0]!;
+  const describe = `open loop, batch ${top.batchSize}, measured ${fmtRate(low.offeredRps)} to ${fmtRate(top.offeredRps)}`;
+  let n = Math.max(1, Math.ceil(qos.rps / top.offeredRps - 1e-9));
+  for (; ; n++) {
+    if (n > maxReplicas) {
+      return {
+        ok: false,
+        reason: `needs more than ${maxReplicas} replica${maxReplicas === 1 ? '' : 's'} for ${fmtRate(qos.rps)} (${describe})`,
+      };
+    }
+    const rate = qos.rps / n;
+    const at = interpolateOpenLoop(curve, rate)!;
+    const miss = BUDGETS.filter(([, k]) => qos[k] > 0 && at[k] > qos[k])
+      .map(([label, k]) => ({ label, value: at[k], budget: qos[k] }))
+      .sort((a, b) => b.value / b.budget - a.value / a.budget)[0];
+    if (!miss) return { ok: true, replicas: n, rate, ...at };
+    if (rate <= low.offeredRps)
+      return {
+        ok: false,
+        reason: `${miss.label} at ${fmtRate(low.offeredRps)} is ${fmtMs(miss.value)} > ${fmtMs(miss.budget)} even at the lowest measured rate (${describe})`,
+      };
+  }
+}
+
 const rejected = (tier: string, reason: string): TierVerdict => ({
   tier,
   ok: false,
@@ -106,6 +183,7 @@ const rejected = (tier: string, reason: string): TierVerdict => ({
   p99Ms: 0,
   throughputPerReplica: 0,
   expectedP99Ms: 0,
+  basis: '',
   costPerHour: 0,
   costPer1kRequests: 0,
 });
@@ -122,6 +200,8 @@ export function tierVerdict(t: TierProfile, qos: QosAsk, o: CapacityOptions = {}
       failed ? `every point had errors, e.g. ${failed.firstError ?? 'unknown'}` : 'no point was measured',
     );
   }
+  const curve = openLoopCurve(t.openLoop);
+  if (curve.length > 0 && qos.rps > 0) return openLoopVerdict(t, curve, measured, qos, o);
   const qualifying = measured.filter((p) => misses(p, qos).length === 0);
   const miss = closestMiss(t, qos);
   if (qualifying.length === 0 && miss) {
@@ -146,6 +226,8 @@ export function tierVerdict(t: TierProfile, qos: QosAsk, o: CapacityOptions = {}
   const budgets = BUDGETS.filter(([, k]) => qos[k] > 0).map(
     ([label, k]) => `${label} ${fmtMs(best[k])} ≤ ${fmtMs(qos[k])}`,
   );
+  // Said in the recommendation: a closed loop does not see the queueing of random arrivals.
+  const basis = qos.rps > 0 ? 'closed-loop (the profile has no open-loop points)' : 'closed-loop';
   return {
     tier: name,
     ok: true,
@@ -157,8 +239,55 @@ export function tierVerdict(t: TierProfile, qos: QosAsk, o: CapacityOptions = {}
     p99Ms: best.p99Ms,
     throughputPerReplica: best.throughput,
     expectedP99Ms: expectedP99(t.points, best.batchSize, best.concurrency, served / replicas),
+    basis,
     costPerHour,
     costPer1kRequests,
+  };
+}
+
+/** A tier with open-loop points against a QoS with a target rate (see the header). */
+function openLoopVerdict(
+  t: TierProfile,
+  curve: readonly OpenLoopPoint[],
+  measured: readonly ProfilePoint[],
+  qos: QosAsk,
+  o: CapacityOptions,
+): TierVerdict {
+  const name = t.tier.name;
+  const batchSize = curve[0]!.batchSize;
+  const fit = openLoopReplicas(curve, qos, o.maxReplicas);
+  if (!fit.ok) return rejected(name, fit.reason);
+  const costPerHour = Number((fit.replicas * t.tier.costPerHour).toFixed(6));
+  if (qos.maxCostPerHour > 0 && costPerHour > qos.maxCostPerHour + 1e-12)
+    return rejected(
+      name,
+      `needs ${fit.replicas} replica${fit.replicas === 1 ? '' : 's'} at ${fmtCost(t.tier.costPerHour)}/h = ${fmtCost(costPerHour)}/h > max ${fmtCost(qos.maxCostPerHour)}/h`,
+    );
+  // The batch setting's saturation point (closed loop): its capacity per replica, and the concurrency target.
+  const saturation = measured
+    .filter((p) => p.batchSize === batchSize)
+    .sort((a, b) => b.throughput - a.throughput || a.p99Ms - b.p99Ms)[0];
+  const budgets = BUDGETS.filter(([, k]) => qos[k] > 0).map(
+    ([label, k]) => `${label} ${fmtMs(fit[k])} ≤ ${fmtMs(qos[k])}`,
+  );
+  const top = curve[curve.length - 1]!;
+  return {
+    tier: name,
+    ok: true,
+    reason:
+      `${name}: ${fit.replicas} replica${fit.replicas === 1 ? '' : 's'} at ${fmtCost(t.tier.costPerHour)}/h = ${fmtCost(costPerHour)}/h; ` +
+      `${fmtRate(fit.rate)} per replica, batch ${batchSize}${budgets.length ? ` (${budgets.join(', ')})` : ''}, ` +
+      `from the open loop measured ${fmtRate(curve[0]!.offeredRps)} to ${fmtRate(top.offeredRps)}`,
+    replicas: fit.replicas,
+    batchSize,
+    maxQueueDelayMs: batchSize > 1 ? (o.maxQueueDelayMs ?? 0) : 0,
+    concurrency: saturation?.concurrency ?? 0,
+    p99Ms: saturation?.p99Ms ?? 0,
+    throughputPerReplica: saturation?.throughput ?? top.throughput,
+    expectedP99Ms: fit.p99Ms,
+    basis: 'open-loop',
+    costPerHour,
+    costPer1kRequests: costPerHour / (qos.rps * 3.6),
   };
 }
 

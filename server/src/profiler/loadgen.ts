@@ -184,6 +184,8 @@ export interface OpenLoopOptions {
    * generator, uniform in [0, 1)) instead of evenly spaced ones: what independent users send.
    */
   readonly poisson?: () => number;
+  /** Also records each measured latency (ns) here, so windows can be merged into one percentile. */
+  readonly into?: Histogram;
 }
 
 export async function openLoop(task: Task, o: OpenLoopOptions): Promise<LoadResult> {
@@ -211,7 +213,10 @@ export async function openLoop(task: Task, o: OpenLoopOptions): Promise<LoadResu
       .then(
         () => {
           lastDone = now();
-          if (due >= measureFrom) h.record(lastDone - due);
+          if (due >= measureFrom) {
+            h.record(lastDone - due);
+            o.into?.record(lastDone - due);
+          }
         },
         (e: unknown) => {
           if (due >= measureFrom) errors++;

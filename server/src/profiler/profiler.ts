@@ -11,11 +11,13 @@ import type { Tier } from '../config/tiers';
 import { readOnnxSignature } from '../onnx/signature';
 import type { Machine } from './emulation';
 import { sampleRequests, type SampleOptions } from './inputs';
-import { inferTask, measurePoint, warmUp } from './sweep';
+import { createRng } from '../util/random';
+import { inferTask, measureOpenLoopPoint, measurePoint, warmUp } from './sweep';
 import { MemoryCapExceeded, startTierReplica, type TierReplica } from './tier-replica';
 import {
   DEFAULT_SWEEP,
   type ModelProfile,
+  type OpenLoopPoint,
   type ProfiledModel,
   type ProfileEvent,
   type ProfilePoint,
@@ -53,6 +55,8 @@ export function sweepSettings(partial: Partial<SweepSettings> = {}): SweepSettin
   if (!(Number.isInteger(s.stableWindows) && s.stableWindows >= 2))
     throw new RangeError(`stableWindows must be a whole number ≥ 2, got ${s.stableWindows}`);
   if (!(s.tolerance > 0 && s.tolerance < 1)) throw new RangeError(`tolerance must be in (0, 1), got ${s.tolerance}`);
+  if (!s.openLoopFractions.every((f) => f > 0 && f <= 1))
+    throw new RangeError(`openLoopFractions must each be in (0, 1], got [${s.openLoopFractions.join(', ')}]`);
   return s;
 }
 
@@ -107,10 +111,22 @@ interface TierRun {
   readonly progress: { done: number; total: number };
 }
 
+/** The highest error-free closed-loop throughput among `points` of one batch size. */
+export function maxThroughput(points: readonly ProfilePoint[], batchSize: number): number {
+  return Math.max(0, ...points.filter((p) => p.batchSize === batchSize && p.errors === 0).map((p) => p.throughput));
+}
+
+/** The offered rates of the open-loop points: fractions of the measured throughput, rounded, distinct, rising. */
+export function openLoopRates(throughput: number, fractions: readonly number[]): number[] {
+  const rates = fractions.map((f) => Number((f * throughput).toPrecision(3))).filter((r) => r > 0);
+  return [...new Set(rates)].sort((a, b) => a - b);
+}
+
 async function profileTier(tier: Tier, run: TierRun): Promise<TierProfile> {
   const { o, settings } = run;
   const limits = { cpus: tier.cpus, threads: tier.threads, memoryMb: tier.memoryMb };
   const points: ProfilePoint[] = [];
+  const openLoop: OpenLoopPoint[] = [];
   let loadMs = 0;
   let loadMemoryMb = 0;
   let peakMemoryMb = 0;
@@ -124,60 +140,79 @@ async function profileTier(tier: Tier, run: TierRun): Promise<TierProfile> {
     peakMemoryMb,
     emulation,
     points,
+    openLoop,
   });
-  for (const batchSize of settings.batchSizes) {
-    let replica: TierReplica;
-    try {
-      replica = await startTierReplica({
-        modelPath: o.modelPath,
-        name: 'model',
-        limits,
-        batching: { maxBatchSize: batchSize, maxQueueDelayMs: settings.maxQueueDelayMs },
-        ...(o.machine ? { machine: o.machine } : {}),
-      });
-    } catch (e) {
-      if (e instanceof MemoryCapExceeded) {
-        loadMemoryMb = e.usedMb;
-        return result(false, `does not fit: ${e.message}`);
-      }
-      return result(false, `the replica could not start: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    try {
-      emulation = replica.plan.notes;
-      const memory = replica.memory();
-      if (points.length === 0) {
-        loadMs = replica.loadMs;
-        loadMemoryMb = memory?.hwmMb ?? 0;
-        run.emit({
-          kind: 'loaded',
-          tier: tier.name,
-          message: `${tier.name}: loaded in ${loadMs.toFixed(0)} ms, ${memory ? `${mib(memory.hwmMb)} resident` : 'memory not measured (no /proc)'}`,
+  // The replica of the best batch setting so far stays up (idle) for the open-loop points
+  // measured after the sweep, instead of a fresh start (slow on a duty-cycled tier).
+  let best: { replica: TierReplica; batchSize: number; throughput: number } | undefined;
+  try {
+    for (const batchSize of settings.batchSizes) {
+      let replica: TierReplica;
+      try {
+        replica = await startTierReplica({
+          modelPath: o.modelPath,
+          name: 'model',
+          limits,
+          batching: { maxBatchSize: batchSize, maxQueueDelayMs: settings.maxQueueDelayMs },
+          ...(o.machine ? { machine: o.machine } : {}),
         });
-      }
-      if (memory && memory.hwmMb > tier.memoryMb) {
-        return result(
-          false,
-          `does not fit: needs ${mib(memory.hwmMb)} once loaded, over the tier's ${mib(tier.memoryMb)} memory`,
-        );
-      }
-      const warm = inferTask(replica.url, 'model', run.bodies, 1);
-      await warmUp(warm.task, Math.max(settings.warmupMs, 100)).finally(warm.close);
-      for (const concurrency of settings.concurrency) {
-        if (o.signal?.aborted) throw new Error('the profile was cancelled');
-        const { task, close } = inferTask(replica.url, 'model', run.bodies, concurrency);
-        try {
-          const point: ProfilePoint = { batchSize, ...(await measurePoint(task, concurrency, settings)) };
-          points.push(point);
-          run.progress.done++;
-          run.emit({ kind: 'point', tier: tier.name, point, done: run.progress.done, total: run.progress.total });
-        } finally {
-          close();
+      } catch (e) {
+        if (e instanceof MemoryCapExceeded) {
+          loadMemoryMb = e.usedMb;
+          return result(false, `does not fit: ${e.message}`);
         }
+        return result(false, `the replica could not start: ${e instanceof Error ? e.message : String(e)}`);
       }
-      peakMemoryMb = Math.max(peakMemoryMb, replica.memory()?.hwmMb ?? 0);
-    } finally {
-      await replica.stop();
+      let kept = false;
+      try {
+        emulation = replica.plan.notes;
+        const memory = replica.memory();
+        if (points.length === 0) {
+          loadMs = replica.loadMs;
+          loadMemoryMb = memory?.hwmMb ?? 0;
+          run.emit({
+            kind: 'loaded',
+            tier: tier.name,
+            message: `${tier.name}: loaded in ${loadMs.toFixed(0)} ms, ${memory ? `${mib(memory.hwmMb)} resident` : 'memory not measured (no /proc)'}`,
+          });
+        }
+        if (memory && memory.hwmMb > tier.memoryMb) {
+          return result(
+            false,
+            `does not fit: needs ${mib(memory.hwmMb)} once loaded, over the tier's ${mib(tier.memoryMb)} memory`,
+          );
+        }
+        const warm = inferTask(replica.url, 'model', run.bodies, 1);
+        await warmUp(warm.task, Math.max(settings.warmupMs, 100)).finally(warm.close);
+        for (const concurrency of settings.concurrency) {
+          if (o.signal?.aborted) throw new Error('the profile was cancelled');
+          const { task, close } = inferTask(replica.url, 'model', run.bodies, concurrency);
+          try {
+            const point: ProfilePoint = { batchSize, ...(await measurePoint(task, concurrency, settings)) };
+            points.push(point);
+            run.progress.done++;
+            run.emit({ kind: 'point', tier: tier.name, point, done: run.progress.done, total: run.progress.total });
+          } finally {
+            close();
+          }
+        }
+        peakMemoryMb = Math.max(peakMemoryMb, replica.memory()?.hwmMb ?? 0);
+        const throughput = maxThroughput(points, batchSize);
+        if (settings.openLoopFractions.length > 0 && throughput > (best?.throughput ?? 0)) {
+          await best?.replica.stop();
+          best = { replica, batchSize, throughput };
+          kept = true;
+        }
+      } finally {
+        if (!kept) await replica.stop();
+      }
     }
+    if (best) {
+      openLoop.push(...(await measureOpenLoop(tier, run, best)));
+      peakMemoryMb = Math.max(peakMemoryMb, best.replica.memory()?.hwmMb ?? 0);
+    }
+  } finally {
+    await best?.replica.stop();
   }
   if (peakMemoryMb > tier.memoryMb)
     return result(
@@ -185,4 +220,44 @@ async function profileTier(tier: Tier, run: TierRun): Promise<TierProfile> {
       `does not fit: peaks at ${mib(peakMemoryMb)} under load, over the tier's ${mib(tier.memoryMb)} memory`,
     );
   return result(true, '');
+}
+
+/**
+ * Open-loop points on the best batch setting's replica: the p99 under random arrivals at
+ * fixed fractions of its measured throughput (the capacity analysis interpolates on these).
+ * Arrivals are seeded, so two profiles offer the same sequence of gaps.
+ */
+async function measureOpenLoop(
+  tier: Tier,
+  run: TierRun,
+  best: { replica: TierReplica; batchSize: number; throughput: number },
+): Promise<OpenLoopPoint[]> {
+  const { o, settings } = run;
+  const rates = openLoopRates(best.throughput, settings.openLoopFractions);
+  // As many sockets as could be in flight at the highest rate for a few of its p99s; the pool queues the rest.
+  const sockets = Math.max(16, 2 * best.batchSize);
+  const { task, close } = inferTask(best.replica.url, 'model', run.bodies, sockets);
+  const rng = createRng(42);
+  const random = (): number => rng.next();
+  const out: OpenLoopPoint[] = [];
+  try {
+    // The replica sat idle while later batch sizes were swept: warm it again, every socket busy.
+    await warmUp(task, Math.max(settings.warmupMs, 100), 50, sockets);
+    for (const rate of rates) {
+      if (o.signal?.aborted) throw new Error('the profile was cancelled');
+      const point: OpenLoopPoint = {
+        batchSize: best.batchSize,
+        ...(await measureOpenLoopPoint(task, rate, settings, random)),
+      };
+      out.push(point);
+      run.emit({
+        kind: 'loaded',
+        tier: tier.name,
+        message: `${tier.name}: open loop at ${rate} req/s (batch ${best.batchSize}): p99 ${point.p99Ms.toFixed(2)} ms, served ${point.throughput.toFixed(0)} req/s`,
+      });
+    }
+  } finally {
+    close();
+  }
+  return out;
 }

@@ -6,9 +6,9 @@
  */
 import { Agent, request } from 'node:http';
 
-import { Histogram, type Task } from './loadgen';
+import { Histogram, openLoop, type Task } from './loadgen';
 import type { RequestBody } from './inputs';
-import type { ProfilePoint, SweepSettings } from './types';
+import type { OpenLoopPoint, ProfilePoint, SweepSettings } from './types';
 
 export interface WindowStats {
   readonly throughput: number;
@@ -90,6 +90,55 @@ export async function measurePoint(
     p95Ms: ms(merged.percentile(95)),
     p99Ms: ms(merged.percentile(99)),
     maxMs: ms(merged.max),
+    windows: windows.length,
+    stable,
+    measuredMs: now() - start,
+  };
+}
+
+/**
+ * One open-loop point: requests due at random (Poisson, from `random`) at `rate`, latency
+ * counted from when each was due. One unmeasured window first (the queue reaching its steady
+ * state), then windows until the last `stableWindows` agree in throughput and mean latency or
+ * `maxPointMs` is spent. A window is long enough to expect 50 arrivals, and at least twice
+ * `windowMs`, because each one drains before the next starts.
+ */
+export async function measureOpenLoopPoint(
+  task: Task,
+  rate: number,
+  t: PointTiming,
+  random: () => number,
+): Promise<Omit<OpenLoopPoint, 'batchSize'>> {
+  if (!(rate > 0)) throw new RangeError(`an open-loop point needs a rate > 0 req/s, got ${rate}`);
+  const start = now();
+  const windowMs = Math.max(2 * t.windowMs, (50 * 1000) / rate);
+  const run = (durationMs: number, into?: Histogram) =>
+    openLoop(task, { ratePerSec: rate, durationMs, poisson: random, ...(into ? { into } : {}) });
+  await run(Math.max(t.warmupMs, windowMs));
+  const measuredFrom = now();
+  const windows: Window[] = [];
+  let errors = 0;
+  let stable = false;
+  while (!stable && (windows.length < 2 || now() - measuredFrom < t.maxPointMs)) {
+    const hist = new Histogram();
+    const r = await run(windowMs, hist);
+    errors += r.errors;
+    windows.push({ hist, seconds: r.seconds, throughput: r.throughput, meanMs: r.latency.meanMs });
+    stable = isStable(windows, t.stableWindows, t.tolerance);
+  }
+  const kept = stable ? windows.slice(-t.stableWindows) : windows;
+  const merged = new Histogram();
+  for (const w of kept) merged.merge(w.hist);
+  const seconds = kept.reduce((s, w) => s + w.seconds, 0);
+  const ms = (ns: number): number => ns / 1e6;
+  return {
+    offeredRps: rate,
+    requests: merged.count,
+    errors,
+    throughput: seconds > 0 ? merged.count / seconds : 0,
+    p50Ms: ms(merged.percentile(50)),
+    p95Ms: ms(merged.percentile(95)),
+    p99Ms: ms(merged.percentile(99)),
     windows: windows.length,
     stable,
     measuredMs: now() - start,

@@ -64,10 +64,25 @@ export function tierTable(t: TierProfile): string {
     p.stable ? '' : `unstable after ${p.windows} windows`,
   ]);
   const body = table(['batch', 'conc', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'note'], rows);
-  return `${head}\n${body
-    .split('\n')
-    .map((l) => `  ${l}`)
-    .join('\n')}`;
+  const indent = (text: string): string =>
+    text
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n');
+  const open = t.openLoop ?? [];
+  if (open.length === 0) return `${head}\n${indent(body)}`;
+  const openRows = open.map((p) => [
+    String(p.batchSize),
+    p.offeredRps.toFixed(0),
+    p.throughput.toFixed(0),
+    ms(p.p50Ms),
+    ms(p.p95Ms),
+    ms(p.p99Ms),
+    p.errors ? String(p.errors) : '',
+    p.stable ? '' : `unstable after ${p.windows} windows`,
+  ]);
+  const openBody = table(['batch', 'offered', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'note'], openRows);
+  return `${head}\n${indent(body)}\n  open loop (random arrivals at fixed rates):\n${indent(openBody)}`;
 }
 
 export function profileText(p: ModelProfile): string {
@@ -87,7 +102,8 @@ export function reportText(r: CapacityReport): string {
   const rate = r.qos.rps ? ` at ${fmtRate(r.qos.rps)}` : '';
   lines.push(
     `recommendation: ${b.tier}, ${b.replicas} replica${b.replicas === 1 ? '' : 's'}, ${batching}, ` +
-      `${fmtCost(b.costPerHour)}/h (${fmtCost(b.costPer1kRequests)} per 1k requests); expected p99${rate}: ${fmtMs(b.expectedP99Ms)}`,
+      `${fmtCost(b.costPerHour)}/h (${fmtCost(b.costPer1kRequests)} per 1k requests); expected p99${rate}: ${fmtMs(b.expectedP99Ms)}` +
+      (b.basis ? ` (${b.basis})` : ''),
   );
   return lines.join('\n');
 }

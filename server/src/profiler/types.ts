@@ -26,6 +26,11 @@ export interface SweepSettings {
   readonly tolerance: number;
   /** A point that has not settled by then is reported with what was measured, marked unstable. */
   readonly maxPointMs: number;
+  /**
+   * Offered rates of the open-loop points, as fractions of the best batch setting's measured
+   * throughput (Poisson arrivals); empty: none measured (capacity falls back to the closed loop).
+   */
+  readonly openLoopFractions: readonly number[];
 }
 
 /**
@@ -41,6 +46,7 @@ export const DEFAULT_SWEEP: SweepSettings = {
   stableWindows: 3,
   tolerance: 0.1,
   maxPointMs: 1500,
+  openLoopFractions: [0.3, 0.5, 0.7, 0.85],
 };
 
 export interface ProfilePoint {
@@ -63,6 +69,27 @@ export interface ProfilePoint {
   readonly measuredMs: number;
 }
 
+/**
+ * One open-loop point: requests arriving at random (Poisson, seeded) at `offeredRps` on the
+ * tier's best batch setting, latency counted from each request's due time. Unlike a closed
+ * loop, it sees the wait that bursts of arrivals cause (on a duty-cycled tier, also the wait
+ * for the next running slice): the p99 a deployment serving that rate will show.
+ */
+export interface OpenLoopPoint {
+  readonly batchSize: number;
+  readonly offeredRps: number;
+  /** Successful requests counted (in the windows that were kept), and their rate. */
+  readonly requests: number;
+  readonly errors: number;
+  readonly throughput: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly p99Ms: number;
+  readonly windows: number;
+  readonly stable: boolean;
+  readonly measuredMs: number;
+}
+
 export interface TierProfile {
   readonly tier: Tier;
   /** False when the model does not fit the tier's memory (or the replica could not start). */
@@ -77,6 +104,8 @@ export interface TierProfile {
   /** How the tier was emulated on this machine (affinity, duty cycle, threads), one note each. */
   readonly emulation: readonly string[];
   readonly points: readonly ProfilePoint[];
+  /** Open-loop points of the best batch setting, by offered rate; absent in profiles made before them. */
+  readonly openLoop?: readonly OpenLoopPoint[];
 }
 
 export interface ProfiledModel {
@@ -111,8 +140,13 @@ export interface TierVerdict {
   /** Of the chosen point: p99 at its (saturating) concurrency, and throughput per replica. */
   readonly p99Ms: number;
   readonly throughputPerReplica: number;
-  /** p99 expected at the target rate spread over the replicas (interpolated on the latency-throughput curve). */
+  /**
+   * p99 expected at the target rate spread over the replicas: interpolated on the measured
+   * open-loop curve, or (profiles without one) on the closed-loop latency-throughput curve.
+   */
   readonly expectedP99Ms: number;
+  /** Where expectedP99Ms comes from: "open-loop" (measured under random arrivals) or "closed-loop". */
+  readonly basis: string;
   readonly costPerHour: number;
   readonly costPer1kRequests: number;
 }

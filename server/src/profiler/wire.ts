@@ -3,6 +3,7 @@ import { create } from '@bufbuild/protobuf';
 import {
   CapacityReportSchema,
   ModelProfileSchema,
+  OpenLoopPointSchema,
   ProfilePointSchema,
   ProfileProgressSchema,
   QosSchema,
@@ -12,6 +13,7 @@ import {
   TierVerdictSchema,
   type CapacityReport as WireReport,
   type ModelProfile as WireProfile,
+  type OpenLoopPoint as WireOpenLoopPoint,
   type ProfilePoint as WirePoint,
   type ProfileProgress,
   type Qos,
@@ -25,6 +27,7 @@ import {
   DEFAULT_SWEEP,
   type CapacityReport,
   type ModelProfile,
+  type OpenLoopPoint,
   type ProfileEvent,
   type ProfilePoint,
   type QosAsk,
@@ -58,8 +61,21 @@ function pointFromWire(p: WirePoint): ProfilePoint {
   return { ...rest, requests: Number(p.requests), errors: Number(p.errors), ...(firstError ? { firstError } : {}) };
 }
 
+const openLoopToWire = (p: OpenLoopPoint): WireOpenLoopPoint =>
+  create(OpenLoopPointSchema, { ...p, requests: BigInt(p.requests), errors: BigInt(p.errors) });
+
+function openLoopFromWire(p: WireOpenLoopPoint): OpenLoopPoint {
+  const { $typeName: _, ...rest } = p;
+  return { ...rest, requests: Number(p.requests), errors: Number(p.errors) };
+}
+
 export const settingsToWire = (s: SweepSettings): WireSettings =>
-  create(SweepSettingsSchema, { ...s, batchSizes: [...s.batchSizes], concurrency: [...s.concurrency] });
+  create(SweepSettingsSchema, {
+    ...s,
+    batchSizes: [...s.batchSizes],
+    concurrency: [...s.concurrency],
+    openLoopFractions: [...s.openLoopFractions],
+  });
 
 /** Zero and empty fields take the defaults (a request names only what it changes). */
 export function settingsFromWire(s: WireSettings | undefined): Partial<SweepSettings> {
@@ -78,6 +94,7 @@ const tierProfileToWire = (t: TierProfile): WireTierProfile =>
     tier: tierToWire(t.tier),
     emulation: [...t.emulation],
     points: t.points.map(pointToWire),
+    openLoop: (t.openLoop ?? []).map(openLoopToWire),
   });
 
 const tierProfileFromWire = (t: WireTierProfile): TierProfile => ({
@@ -89,6 +106,8 @@ const tierProfileFromWire = (t: WireTierProfile): TierProfile => ({
   peakMemoryMb: t.peakMemoryMb,
   emulation: [...t.emulation],
   points: t.points.map(pointFromWire),
+  // Profiles stored before open-loop points existed have none: capacity falls back to the closed loop.
+  ...(t.openLoop.length ? { openLoop: t.openLoop.map(openLoopFromWire) } : {}),
 });
 
 export const profileToWire = (p: ModelProfile): WireProfile =>

@@ -1,5 +1,15 @@
-import { analyzeCapacity, expectedP99, NO_QOS, qosCheck, queueWaitP99Ms, tierVerdict } from '../capacity';
-import { modelProfile, point, threeTiers, tier, tierProfile } from './hand-built';
+import {
+  analyzeCapacity,
+  expectedP99,
+  interpolateOpenLoop,
+  NO_QOS,
+  openLoopCurve,
+  qosCheck,
+  queueWaitP99Ms,
+  tierVerdict,
+} from '../capacity';
+import { profileFromWire, profileToWire } from '../wire';
+import { modelProfile, openPoint, point, threeTiers, tier, tierProfile } from './hand-built';
 
 const qos = (q: Partial<typeof NO_QOS>) => ({ ...NO_QOS, ...q });
 
@@ -138,5 +148,79 @@ describe('qosCheck', () => {
       message:
         'the profile of penguins:2 has no tier edge (profiled: none); run `stratum profile penguins --tiers edge`',
     });
+  });
+});
+
+describe('open-loop capacity', () => {
+  // Closed loop: 300 req/s at batch 16 with a p99 of 50 ms; open loop (random arrivals) the
+  // p99 climbs with the rate: 30 ms at 90, 40 at 150, 70 at 210, 120 at 255 req/s.
+  const edge = tierProfile(tier('edge'), [point(1, 1, 80, 30), point(16, 1, 76, 30), point(16, 8, 300, 50)], {
+    openLoop: [openPoint(16, 150, 40), openPoint(16, 90, 30), openPoint(16, 255, 120), openPoint(16, 210, 70)],
+  });
+
+  it('interpolates linearly between measured rates and never beyond the highest', () => {
+    const curve = openLoopCurve(edge.openLoop);
+    expect(curve.map((p) => p.offeredRps)).toEqual([90, 150, 210, 255]);
+    expect(interpolateOpenLoop(curve, 180)!.p99Ms).toBeCloseTo(55, 10);
+    expect(interpolateOpenLoop(curve, 50)!.p99Ms).toBe(30);
+    expect(interpolateOpenLoop(curve, 255)!.p99Ms).toBe(120);
+    expect(interpolateOpenLoop(curve, 256)).toBeUndefined();
+  });
+
+  it('leaves out points that were not served in full or had errors', () => {
+    const curve = openLoopCurve([
+      openPoint(16, 100, 30),
+      openPoint(16, 200, 90, { throughput: 150 }),
+      openPoint(16, 150, 50, { errors: 2 }),
+    ]);
+    expect(curve.map((p) => p.offeredRps)).toEqual([100]);
+  });
+
+  it('predicts the p99 interpolated at the per-replica rate, with the fewest replicas that meet the budget', () => {
+    const v = tierVerdict(edge, qos({ p99Ms: 76, rps: 180 }), { maxQueueDelayMs: 2 });
+    expect(v).toMatchObject({ ok: true, replicas: 1, batchSize: 16, basis: 'open-loop', throughputPerReplica: 300 });
+    expect(v.expectedP99Ms).toBeCloseTo(55, 10);
+    // 420 req/s: 2 replicas take 210 each, p99 70 ms (the closed loop alone would have said 50 ms).
+    const two = tierVerdict(edge, qos({ p99Ms: 76, rps: 420 }));
+    expect(two).toMatchObject({ ok: true, replicas: 2 });
+    expect(two.expectedP99Ms).toBeCloseTo(70, 10);
+    // 240 req/s is on the curve (p99 ≈ 103 ms > 76): two replicas at 120 each instead.
+    const more = tierVerdict(edge, qos({ p99Ms: 76, rps: 240 }));
+    expect(more).toMatchObject({ ok: true, replicas: 2 });
+    expect(more.expectedP99Ms).toBeCloseTo(35, 10);
+    expect(more.reason).toBe(
+      'edge: 2 replicas at $0.02/h = $0.04/h; 120 req/s per replica, batch 16 (p99 35 ms ≤ 76 ms), from the open loop measured 90.0 req/s to 255 req/s',
+    );
+  });
+
+  it('rejects with the measured number when even the lowest measured rate misses the budget', () => {
+    const v = tierVerdict(edge, qos({ p99Ms: 20, rps: 200 }));
+    expect(v.ok).toBe(false);
+    expect(v.reason).toBe(
+      'edge: p99 at 90.0 req/s is 30 ms > 20 ms even at the lowest measured rate (open loop, batch 16, measured 90.0 req/s to 255 req/s)',
+    );
+  });
+
+  it('rejects a replica count beyond the maximum instead of extrapolating past the curve', () => {
+    const v = tierVerdict(edge, qos({ p99Ms: 200, rps: 600 }), { maxReplicas: 2 });
+    expect(v.ok).toBe(false);
+    expect(v.reason).toContain('needs more than 2 replicas for 600 req/s');
+    // Without the limit: 600 / 255 → 3 replicas at 200 req/s each, never 2 at 300 (not measured).
+    expect(tierVerdict(edge, qos({ p99Ms: 200, rps: 600 })).replicas).toBe(3);
+  });
+
+  it('falls back to the closed loop for a profile without open-loop points, and says so', () => {
+    const fog = threeTiers().tiers[1]!;
+    const v = tierVerdict(fog, qos({ p99Ms: 10, rps: 4000 }));
+    expect(v.basis).toBe('closed-loop (the profile has no open-loop points)');
+    expect(v.replicas).toBe(3);
+  });
+
+  it('keeps open-loop points over the wire, and reads a profile without them as before', () => {
+    const p = modelProfile([edge, threeTiers().tiers[1]!]);
+    const back = profileFromWire(profileToWire(p));
+    expect(back.tiers[0]!.openLoop).toEqual(edge.openLoop);
+    expect(back.tiers[1]!.openLoop).toBeUndefined();
+    expect(tierVerdict(back.tiers[0]!, qos({ p99Ms: 76, rps: 420 })).expectedP99Ms).toBeCloseTo(70, 10);
   });
 });

@@ -1,6 +1,6 @@
 /** Hand-built profiles for the pure policies' tests. */
 import { DEFAULT_TIERS, type Tier } from '../../config/tiers';
-import { DEFAULT_SWEEP, type ModelProfile, type ProfilePoint, type TierProfile } from '../types';
+import { DEFAULT_SWEEP, type ModelProfile, type OpenLoopPoint, type ProfilePoint, type TierProfile } from '../types';
 
 export const tier = (name: string, over: Partial<Tier> = {}): Tier => ({
   ...(DEFAULT_TIERS.find((t) => t.name === name) ?? DEFAULT_TIERS[0]!),
@@ -62,3 +62,24 @@ export function threeTiers(): ModelProfile {
     tierProfile(tier('edge'), [point(1, 1, 100, 31), point(1, 4, 150, 60)]),
   ]);
 }
+
+/** An open-loop point at `offeredRps` (served in full unless `over` says otherwise): p50 = p99 / 3, p95 = p99 × 0.8. */
+export const openPoint = (
+  batchSize: number,
+  offeredRps: number,
+  p99Ms: number,
+  over: Partial<OpenLoopPoint> = {},
+): OpenLoopPoint => ({
+  batchSize,
+  offeredRps,
+  requests: 500,
+  errors: 0,
+  throughput: offeredRps,
+  p50Ms: p99Ms / 3,
+  p95Ms: p99Ms * 0.8,
+  p99Ms,
+  windows: 3,
+  stable: true,
+  measuredMs: 1500,
+  ...over,
+});
