@@ -5,15 +5,17 @@
  * size) is then load-tested: that many replicas under the tier's limits, all warmed at once,
  * then at each rate a ramp (short unmeasured windows until two agree) before the measured
  * window; an open loop with random (Poisson) arrivals at the target rate (spread round-robin),
- * and one at the predicted capacity (replicas × measured throughput per replica). Printed:
- * predicted vs measured p99 at the target rate (and, for comparison, the service p99 plus an
- * M/D/1 wait), served rate, capacity, the client's own send lag (a row whose client fell
- * behind is marked client-bound) and the load average. Target: every ratio within ±25%.
+ * and one at the predicted capacity (replicas × measured throughput per replica). The
+ * prediction is the recommendation's own (analyzeCapacity, what `stratum profile` and deploy
+ * plans show): the p99 the profile's open-loop points give at the per-replica rate. Printed:
+ * predicted vs measured p99 at the target rate, served rate, capacity, the client's own send
+ * lag (a row whose client fell behind is marked client-bound) and the load average. Target:
+ * every ratio within ±25%.
  *
  *   node bench/dist/profiler-accuracy.js [--quick] [--cpu-scale 0.2]
  */
 import { DEFAULT_TIERS, type Tier } from '@stratum/server/dist/config/tiers';
-import { analyzeCapacity, NO_QOS, queueWaitP99Ms } from '@stratum/server/dist/profiler/capacity';
+import { analyzeCapacity, NO_QOS } from '@stratum/server/dist/profiler/capacity';
 import { sampleRequests } from '@stratum/server/dist/profiler/inputs';
 import { openLoop, type LoadResult, type Task } from '@stratum/server/dist/profiler/loadgen';
 import { profileModel } from '@stratum/server/dist/profiler/profiler';
@@ -125,18 +127,6 @@ async function rampUntilSteady(task: Task, rate: number, maxMs: number): Promise
   }
 }
 
-/**
- * The p99 with the queueing a closed-loop profile cannot see: the service p99 (the chosen
- * batch size at its lowest measured concurrency) plus the M/D/1 wait at the replica's rate.
- */
-function withQueueing(profile: ModelProfile, v: TierVerdict, ratePerReplica: number): number {
-  const points = profile.tiers
-    .find((t) => t.tier.name === v.tier)!
-    .points.filter((p) => p.batchSize === v.batchSize && p.errors === 0 && p.requests > 0)
-    .sort((a, b) => a.concurrency - b.concurrency);
-  return points[0]!.p99Ms + queueWaitP99Ms(ratePerReplica, v.throughputPerReplica);
-}
-
 async function loadTest(
   modelPath: string,
   tier: Tier,
@@ -234,10 +224,9 @@ async function main(): Promise<void> {
       feasible: true,
       recommendation: `${v.tier} × ${v.replicas}, batch ${v.batchSize}`,
       predictedP99Ms: v.expectedP99Ms,
-      queuedP99Ms: withQueueing(profile, v, s.qos.rps / v.replicas),
+      basis: v.basis,
       measuredP99Ms: atTarget!.latency.p99Ms,
       p99Ratio: atTarget!.latency.p99Ms / v.expectedP99Ms,
-      queuedRatio: atTarget!.latency.p99Ms / withQueueing(profile, v, s.qos.rps / v.replicas),
       predictedRps: s.qos.rps,
       measuredRps: atTarget!.throughput,
       rpsRatio: atTarget!.throughput / s.qos.rps,
@@ -261,7 +250,7 @@ async function main(): Promise<void> {
       'scenario',
       'recommended',
       'p99 pred',
-      '+M/D/1',
+      'from',
       'p99 meas',
       'ratio',
       'rps pred',
@@ -277,7 +266,7 @@ async function main(): Promise<void> {
       r.scenario!,
       r.recommendation!,
       (r.predictedP99Ms as number).toFixed(2),
-      `${(r.queuedP99Ms as number).toFixed(2)} (${(r.queuedRatio as number).toFixed(2)})`,
+      String(r.basis).split(' ')[0]!,
       (r.measuredP99Ms as number).toFixed(2),
       (r.p99Ratio as number).toFixed(2),
       String(r.predictedRps),

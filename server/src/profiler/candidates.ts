@@ -27,7 +27,7 @@ export type ProfileCandidate = (
 /**
  * A latency budget alone is judged at batch 1 and one request in flight (what a single caller
  * sees); a rate or a cost ceiling also needs throughput, so batching and concurrency are
- * sampled too. Windows are short: this runs once per candidate while the run waits.
+ * sampled too (and the open-loop points that give the p99 at a rate). Windows are short: this runs once per candidate while the run waits.
  */
 export function quickSettings(rule: LatencyRule): SweepSettings {
   const needsThroughput = (rule.rps ?? 0) > 0 || (rule.maxCostPerHour ?? 0) > 0;
@@ -37,6 +37,8 @@ export function quickSettings(rule: LatencyRule): SweepSettings {
     concurrency: needsThroughput ? [1, 4] : [1],
     windowMs: 200,
     maxPointMs: 1200,
+    // Open-loop points only predict the p99 at a rate; a budget alone does not need them.
+    ...(needsThroughput ? {} : { openLoopFractions: [] }),
   });
 }
 

@@ -78,9 +78,11 @@ describe('stratum profile FILE.onnx', () => {
       /\nfog \(1 cpu, 1 thread, 1024 MiB, \$0\.10\/h\): loaded in \d+ ms, \d+ MiB after load, \d+ MiB peak\n/,
     );
     expect(text).toContain('\n  batch  conc  req/s');
+    // The open-loop points (random arrivals at fixed rates) follow the closed-loop table.
+    expect(text).toContain('\n  open loop (random arrivals at fixed rates):\n  batch  offered  req/s');
     expect(text).toContain('QoS p99 ≤ 60000 ms, 5.0 req/s:\n  ✓ fog: 1 replica at $0.10/h = $0.10/h;');
     expect(text).toMatch(
-      /\nrecommendation: fog, 1 replica, batching off, \$0\.10\/h \(\$[\d.e-]+ per 1k requests\); expected p99 at 5\.0 req\/s: [\d.]+ ms$/,
+      /\nrecommendation: fog, 1 replica, batching off, \$0\.10\/h \(\$[\d.e-]+ per 1k requests\); expected p99 at 5\.0 req\/s: [\d.]+ ms \(open-loop\)$/,
     );
   });
 

@@ -28,11 +28,36 @@ const QOS = { p99Ms: 250, rps: 60 };
 
 const best = (t: TierProfile): number => Math.max(...t.points.map((p) => p.throughput));
 
-/** The recommendation recomputed from the measured points: the cheapest tier that meets QOS. */
+/** p99 at `rate` on a tier's open-loop points: linear between measured rates; none above the highest. */
+function openP99(t: TierProfile, rate: number): number | undefined {
+  const curve = (t.openLoop ?? [])
+    .filter((p) => p.errors === 0 && p.requests > 0 && p.throughput >= 0.9 * p.offeredRps)
+    .sort((a, b) => a.offeredRps - b.offeredRps);
+  if (curve.length === 0 || rate > curve[curve.length - 1]!.offeredRps) return undefined;
+  if (rate <= curve[0]!.offeredRps) return curve[0]!.p99Ms;
+  const i = curve.findIndex((p) => p.offeredRps >= rate);
+  const [a, b] = [curve[i - 1]!, curve[i]!];
+  return a.p99Ms + ((rate - a.offeredRps) / (b.offeredRps - a.offeredRps)) * (b.p99Ms - a.p99Ms);
+}
+
+/**
+ * The recommendation recomputed from the measured points: the cheapest tier that meets QOS.
+ * With open-loop points, the fewest replicas whose per-replica rate is measured with a p99
+ * within budget; without, the closed-loop rule (highest throughput within budget).
+ */
 function expectedRecommendation(profile: ModelProfile): { tier: string; replicas: number } | undefined {
   const options = profile.tiers.flatMap((t) => {
+    if (!t.fits) return [];
+    if (t.openLoop?.length) {
+      for (let n = 1; n <= 1000; n++) {
+        const p99 = openP99(t, QOS.rps / n);
+        if (p99 !== undefined && p99 <= QOS.p99Ms)
+          return [{ tier: t.tier.name, replicas: n, cost: n * t.tier.costPerHour }];
+      }
+      return [];
+    }
     const ok = t.points.filter((p) => p.errors === 0 && p.requests > 0 && p.p99Ms <= QOS.p99Ms);
-    if (!t.fits || ok.length === 0) return [];
+    if (ok.length === 0) return [];
     const replicas = Math.ceil(QOS.rps / Math.max(...ok.map((p) => p.throughput)) - 1e-9);
     return [{ tier: t.tier.name, replicas, cost: replicas * t.tier.costPerHour }];
   });
@@ -45,6 +70,14 @@ function checkProfile(name: string, out: { profile: ModelProfile; report: Capaci
   for (const t of [edge!, fog!, cloud!]) {
     expect(t.fits).toBe(true);
     expect(t.points).toHaveLength(4);
+    // The open-loop points: one per default fraction of the best batch setting's throughput, each served.
+    expect(t.openLoop?.length).toBe(4);
+    console.log(
+      `${name} ${t.tier.name} open loop: ` +
+        t
+          .openLoop!.map((p) => `${p.offeredRps}/s → ${p.throughput.toFixed(0)}/s p99 ${p.p99Ms.toFixed(1)} ms`)
+          .join(', '),
+    );
     console.log(
       `${name} ${t.tier.name} (${t.tier.cpus} cpu): best ${best(t).toFixed(0)} req/s; ` +
         t.points
