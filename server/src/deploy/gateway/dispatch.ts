@@ -2,10 +2,13 @@
  * One request's way through the gateway, whatever the protocol: find the deployment's route,
  * wait (buffered, bounded in count and time) while it has no ready replica, send to the least
  * loaded one, and send again to another when that one cannot answer. A replica that failed a
- * request is only suspect for that request, for a short backoff: when every replica has
- * failed it, the request waits for the first backoff to end or the table to change, not for
- * the whole buffer time. The front ends (REST,
- * gRPC) supply the attempt; this decides where and how often, and keeps the load windows.
+ * request is only suspect for that request, for a backoff that doubles each time it fails it
+ * again: when every replica has failed it, the request waits for the first backoff to end or
+ * the table to change, not for the whole buffer time. A request gives up after failing on
+ * `maxAttempts` different replicas; failing again on the same ones (the only replica's worker
+ * died, and the control plane has not yet replaced it) is waiting for a replica, bounded by
+ * the buffer time, as at scale from zero. The front ends (REST, gRPC) supply the attempt;
+ * this decides where and how often, and keeps the load windows.
  */
 import { ServingError } from '../../serving/types';
 import { pickTarget } from './router';
@@ -13,7 +16,7 @@ import type { GatewayStats } from './stats';
 import type { LiveRoute, RouteTable, Target } from './table';
 
 export interface DispatchOptions {
-  /** Replicas tried per request, the first one included. Default 3. */
+  /** Different replicas a request may fail on before it gives up, the first one included. Default 3. */
   readonly maxAttempts: number;
   /** Longest a request waits for a ready replica (scale from zero, all replicas down). Default 30 s. */
   readonly bufferTimeoutMs: number;
@@ -22,8 +25,9 @@ export interface DispatchOptions {
   /** A replica whose connection failed goes to the back of the choice for this long. Default 2 s. */
   readonly ejectMs: number;
   /**
-   * A replica that failed this request is suspect for this long: the request tries the others
-   * first, and comes back to it after this backoff rather than never. Default 100 ms.
+   * A replica that failed this request is suspect for this long (doubling with each further
+   * failure, up to ejectMs): the request tries the others first, and comes back to it after
+   * the backoff rather than never. Default 100 ms.
    */
   readonly retryBackoffMs: number;
 }
@@ -105,9 +109,10 @@ export class Dispatcher {
     const started = now();
     const deadline = started + this.o.bufferTimeoutMs;
     window.arrive(started);
-    // Replicas this request saw fail, and until when it leaves them alone.
+    // Replicas this request saw fail: until when it leaves them alone, and how often each failed.
     const suspectUntil = new Map<string, number>();
-    let attempts = 0;
+    const failures = new Map<string, number>();
+    let replicasFailed = 0;
     let waits = 0;
     let lastReason = '';
     let coldStart = false;
@@ -117,14 +122,21 @@ export class Dispatcher {
         const { keys: suspect, nextEnd } = suspects(suspectUntil, now());
         const target = pickTarget(route.targets, suspect, now(), this.hooks.random);
         if (!target) {
-          if (attempts >= this.o.maxAttempts) throw this.exhausted(deployment, attempts, lastReason);
+          if (replicasFailed >= this.o.maxAttempts) throw this.exhausted(deployment, replicasFailed, lastReason);
           coldStart =
-            (await this.buffer(deployment, window, suspect, deadline, nextEnd, attempts, lastReason, waits++ === 0)) ||
-            coldStart;
+            (await this.buffer(
+              deployment,
+              window,
+              suspect,
+              deadline,
+              nextEnd,
+              replicasFailed,
+              lastReason,
+              waits++ === 0,
+            )) || coldStart;
           route = await this.route(deployment);
           continue;
         }
-        attempts++;
         target.outstanding++;
         let result: Attempt<T>;
         try {
@@ -137,10 +149,13 @@ export class Dispatcher {
           return { value: result.value, coldStart };
         }
         const at = now();
-        suspectUntil.set(target.key, at + this.o.retryBackoffMs);
+        const times = (failures.get(target.key) ?? 0) + 1;
+        failures.set(target.key, times);
+        if (times === 1) replicasFailed++;
+        suspectUntil.set(target.key, at + Math.min(this.o.ejectMs, this.o.retryBackoffMs * 2 ** (times - 1)));
         target.ejectedUntil = at + this.o.ejectMs;
         lastReason = `replica ${target.replicaId} at ${target.url}: ${result.reason}`;
-        if (attempts >= this.o.maxAttempts) throw this.exhausted(deployment, attempts, lastReason);
+        if (replicasFailed >= this.o.maxAttempts) throw this.exhausted(deployment, replicasFailed, lastReason);
         this.stats.retry(deployment);
       }
     } finally {
@@ -160,7 +175,7 @@ export class Dispatcher {
     suspect: ReadonlySet<string>,
     deadline: number,
     wakeAt: number,
-    attempts: number,
+    replicasFailed: number,
     lastReason: string,
     firstWait: boolean,
   ): Promise<boolean> {
@@ -186,7 +201,7 @@ export class Dispatcher {
       // A backoff ended before the deadline (a timer may fire a little early: the deadline is what it waited for).
       if (wakeAt < deadline) return cold;
       const why =
-        attempts > 0 ? `; last failure: ${lastReason}` : ' (it is scaling from zero, or its replicas are down)';
+        replicasFailed > 0 ? `; last failure: ${lastReason}` : ' (it is scaling from zero, or its replicas are down)';
       throw new ServingError(
         'unavailable',
         `deployment "${deployment}" has no ready replica after ${this.o.bufferTimeoutMs} ms${why}; retry later`,
@@ -197,10 +212,10 @@ export class Dispatcher {
     }
   }
 
-  private exhausted(deployment: string, attempts: number, lastReason: string): ServingError {
+  private exhausted(deployment: string, replicasFailed: number, lastReason: string): ServingError {
     return new ServingError(
       'unavailable',
-      `deployment "${deployment}": no replica answered after ${attempts} attempts; last: ${lastReason}`,
+      `deployment "${deployment}": no replica answered, ${replicasFailed} replica${replicasFailed === 1 ? '' : 's'} tried; last: ${lastReason}`,
     );
   }
 }

@@ -30,7 +30,7 @@ function setup(targets: number, o: Partial<typeof DEFAULT_DISPATCH> = {}) {
 }
 
 describe('Dispatcher', () => {
-  it('tries each replica at most once and gives up after maxAttempts, naming the last failure', async () => {
+  it('gives up after failing on maxAttempts different replicas, naming the last failure', async () => {
     const { dispatcher, stats, table } = setup(4);
     const seen: string[] = [];
     const refuse = async (t: Target): Promise<Attempt<string>> => {
@@ -40,7 +40,7 @@ describe('Dispatcher', () => {
     await expect(dispatcher.dispatch('d', refuse)).rejects.toThrow(
       new ServingError(
         'unavailable',
-        'deployment "d": no replica answered after 3 attempts; last: replica r2 at http://h:2: connect ECONNREFUSED',
+        'deployment "d": no replica answered, 3 replicas tried; last: replica r2 at http://h:2: connect ECONNREFUSED',
       ),
     );
     expect(seen).toEqual(['r0', 'r1', 'r2']);
@@ -96,6 +96,41 @@ describe('Dispatcher', () => {
     console.log(`answered after a 30 ms backoff in ${Date.now() - started} ms (buffer time 60 s)`);
     expect(seen).toEqual(['r0', 'r1', 'r0']);
     expect(stats.snapshot(['d'])[0]).toMatchObject({ requests: 1, failures: 0, retries: 2 });
+  });
+
+  it('waits for a replacement when its only replica is down, backing off on it, instead of giving up', async () => {
+    // A worker died with the deployment's only replica; the control plane replaces it on
+    // another worker a little later. The request is held, as at scale from zero.
+    const { dispatcher, table } = setup(1, { bufferTimeoutMs: 60_000, retryBackoffMs: 20 });
+    const tries: { id: string; at: number }[] = [];
+    const started = Date.now();
+    setTimeout(() => {
+      table.apply({
+        generation: 2n,
+        routes: [
+          {
+            deployment: 'd',
+            modelName: 'm',
+            modelVersion: 1,
+            scaledToZero: false,
+            targets: [{ replicaId: 'r-new', url: 'http://h:9' }],
+          },
+        ],
+      });
+    }, 250);
+    const deadUntilReplaced = async (t: Target): Promise<Attempt<string>> => {
+      tries.push({ id: t.replicaId, at: Date.now() - started });
+      return t.replicaId === 'r-new'
+        ? { kind: 'answer', value: t.replicaId, failed: false }
+        : { kind: 'retry', reason: 'connect ECONNREFUSED' };
+    };
+    await expect(dispatcher.dispatch('d', deadUntilReplaced)).resolves.toEqual({ value: 'r-new', coldStart: false });
+    const dead = tries.filter((t) => t.id === 'r0');
+    console.log(`dead replica tried at ${dead.map((t) => t.at).join(', ')} ms; replacement at ${tries.at(-1)!.at} ms`);
+    // Backoffs of 20, 40, 80, 160 ms: at most five tries of the dead one in the 250 ms.
+    expect(dead.length).toBeGreaterThanOrEqual(2);
+    expect(dead.length).toBeLessThanOrEqual(5);
+    expect(tries.at(-1)!.id).toBe('r-new');
   });
 
   it('tries a replica that appears in the table at once, without waiting for a backoff', async () => {
