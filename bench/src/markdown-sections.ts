@@ -141,6 +141,18 @@ interface Soak {
   rssTrajectory?: { atS: number; mib: Record<string, number> }[];
   rssGrowthLimit: number;
   rssMet: boolean;
+  slopeWindowMs?: number;
+  /** Per long-lived process: RSS and the live heap (after a full GC), after warm-up and at the end. */
+  memory?: Record<string, Record<'rss' | 'liveHeap', SoakGrowth>>;
+  /** Replicas and warm-pool processes: new processes as replicas are killed and replaced. */
+  otherProcesses?: { role: string; pid: number; killed: boolean; rssMaxMiB: number }[];
+}
+
+interface SoakGrowth {
+  afterWarmupMiB: number;
+  endMiB: number;
+  growth: number;
+  slopeMiBPerMin: number;
 }
 
 function fanoutSection(r: Fanout, v: Verdict[]): string {
@@ -439,11 +451,46 @@ function soakSection(r: Soak, v: Verdict[]): string {
       ],
       r.kills.map((k) => [f(k.atS, 0), k.pid, k.inFlightAtClient, k.failuresSince, f(k.recoveredAfterMs, 0)]),
     ),
-    '',
-    table(
-      ['long-lived process', 'RSS after warm-up MiB', 'RSS at the end MiB', 'growth'],
-      Object.entries(r.rss).map(([role, x]) => [role, f(x.afterWarmupMiB), f(x.endMiB), pct(x.growth)]),
-    ),
+    ...(r.memory
+      ? []
+      : [
+          '',
+          table(
+            ['long-lived process', 'RSS after warm-up MiB', 'RSS at the end MiB', 'growth'],
+            Object.entries(r.rss).map(([role, x]) => [role, f(x.afterWarmupMiB), f(x.endMiB), pct(x.growth)]),
+          ),
+        ]),
+    ...(r.memory
+      ? [
+          '',
+          `Resident memory and the live V8 heap (read after a full GC) per long-lived process; slope over the last ${f((r.slopeWindowMs ?? 0) / 60_000, 0)} min:`,
+          '',
+          table(
+            [
+              'process',
+              'RSS MiB warm → end',
+              'RSS growth',
+              'RSS slope MiB/min',
+              'live heap MiB warm → end',
+              'heap growth',
+            ],
+            Object.entries(r.memory).map(([role, m]) => [
+              role,
+              `${f(m.rss.afterWarmupMiB)} → ${f(m.rss.endMiB)}`,
+              pct(m.rss.growth),
+              f(m.rss.slopeMiBPerMin, 2),
+              `${f(m.liveHeap.afterWarmupMiB)} → ${f(m.liveHeap.endMiB)}`,
+              pct(m.liveHeap.growth),
+            ]),
+          ),
+        ]
+      : []),
+    ...(r.otherProcesses?.length
+      ? [
+          '',
+          `Replicas and warm-pool processes are new processes each time one is killed and replaced (${r.otherProcesses.length} in this run, ${r.otherProcesses.filter((p) => p.killed).length} killed); the largest reached ${f(Math.max(...r.otherProcesses.map((p) => p.rssMaxMiB)))} MiB.`,
+        ]
+      : []),
     ...(r.rssTrajectory?.length
       ? [
           '',
