@@ -111,9 +111,42 @@ export function queueWaitP99Ms(rate: number, capacity: number): number {
 /** An open-loop point whose replica served what was offered (within 10%), without errors. */
 const served = (p: OpenLoopPoint): boolean => p.errors === 0 && p.requests > 0 && p.throughput >= 0.9 * p.offeredRps;
 
-/** The usable open-loop curve: served points, by offered rate. */
+/**
+ * The usable open-loop curve: served points, by offered rate, each latency made non-decreasing
+ * in the rate. More load cannot shorten the queue, so a dip between two rates is sampling
+ * noise (a p99 of a few hundred requests swings widely): adjacent points that disagree are
+ * pooled into their request-weighted mean (isotonic regression, pool-adjacent-violators).
+ */
 export function openLoopCurve(points: readonly OpenLoopPoint[] | undefined): OpenLoopPoint[] {
-  return (points ?? []).filter(served).sort((a, b) => a.offeredRps - b.offeredRps);
+  const curve = (points ?? []).filter(served).sort((a, b) => a.offeredRps - b.offeredRps);
+  const p50 = nonDecreasing(
+    curve.map((p) => p.p50Ms),
+    curve.map((p) => p.requests),
+  );
+  const p95 = nonDecreasing(
+    curve.map((p) => p.p95Ms),
+    curve.map((p) => p.requests),
+  );
+  const p99 = nonDecreasing(
+    curve.map((p) => p.p99Ms),
+    curve.map((p) => p.requests),
+  );
+  return curve.map((p, i) => ({ ...p, p50Ms: p50[i]!, p95Ms: p95[i]!, p99Ms: p99[i]! }));
+}
+
+/** The weighted least-squares non-decreasing fit of `values` (pool-adjacent-violators). */
+export function nonDecreasing(values: readonly number[], weights: readonly number[]): number[] {
+  const blocks: { value: number; weight: number; count: number }[] = [];
+  values.forEach((value, i) => {
+    let b = { value, weight: Math.max(weights[i] ?? 1, 1e-9), count: 1 };
+    while (blocks.length > 0 && blocks[blocks.length - 1]!.value > b.value) {
+      const a = blocks.pop()!;
+      const weight = a.weight + b.weight;
+      b = { value: (a.value * a.weight + b.value * b.weight) / weight, weight, count: a.count + b.count };
+    }
+    blocks.push(b);
+  });
+  return blocks.flatMap((b) => Array.from({ length: b.count }, () => b.value));
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   expectedP99,
   interpolateOpenLoop,
   NO_QOS,
+  nonDecreasing,
   openLoopCurve,
   qosCheck,
   queueWaitP99Ms,
@@ -165,6 +166,14 @@ describe('open-loop capacity', () => {
     expect(interpolateOpenLoop(curve, 50)!.p99Ms).toBe(30);
     expect(interpolateOpenLoop(curve, 255)!.p99Ms).toBe(120);
     expect(interpolateOpenLoop(curve, 256)).toBeUndefined();
+  });
+
+  it('pools a dip in the measured latency with its neighbours (more load cannot shorten the queue)', () => {
+    expect(nonDecreasing([10, 30, 20, 40], [1, 1, 1, 1])).toEqual([10, 25, 25, 40]);
+    expect(nonDecreasing([50, 80, 100, 50], [100, 100, 100, 100])).toEqual([50, 230 / 3, 230 / 3, 230 / 3]);
+    expect(nonDecreasing([10, 20, 10], [1, 3, 1])).toEqual([10, 17.5, 17.5]);
+    const curve = openLoopCurve([openPoint(16, 100, 30), openPoint(16, 200, 60), openPoint(16, 300, 40)]);
+    expect(curve.map((p) => p.p99Ms)).toEqual([30, 50, 50]);
   });
 
   it('leaves out points that were not served in full or had errors', () => {
