@@ -251,7 +251,7 @@ async function measureOpenLoop(
       };
       out.push(point);
       run.emit({
-        kind: 'loaded',
+        kind: 'open-loop',
         tier: tier.name,
         message: `${tier.name}: open loop at ${rate} req/s (batch ${best.batchSize}): p99 ${point.p99Ms.toFixed(2)} ms, served ${point.throughput.toFixed(0)} req/s`,
       });

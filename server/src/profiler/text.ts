@@ -33,6 +33,7 @@ export function eventLine(e: ProfileEvent): string | null {
   switch (e.kind) {
     case 'tier-start':
     case 'loaded':
+    case 'open-loop':
       return e.message;
     case 'point':
       return pointLine(e.tier, e.point, e.done, e.total);

@@ -164,6 +164,8 @@ export interface CapacityReport {
 export type ProfileEvent =
   | { readonly kind: 'tier-start'; readonly tier: string; readonly message: string }
   | { readonly kind: 'loaded'; readonly tier: string; readonly message: string }
+  /** An open-loop point measured (its numbers are in the tier's profile at tier-done). */
+  | { readonly kind: 'open-loop'; readonly tier: string; readonly message: string }
   | {
       readonly kind: 'point';
       readonly tier: string;

@@ -153,6 +153,7 @@ export function eventToWire(e: ProfileEvent, report?: CapacityReport): ProfilePr
   switch (e.kind) {
     case 'tier-start':
     case 'loaded':
+    case 'open-loop':
       return create(ProfileProgressSchema, { kind: e.kind, tier: e.tier, message: e.message });
     case 'point':
       return create(ProfileProgressSchema, {
@@ -178,6 +179,7 @@ export function eventFromWire(p: ProfileProgress): ProfileEvent | null {
   switch (p.kind) {
     case 'tier-start':
     case 'loaded':
+    case 'open-loop':
       return { kind: p.kind, tier: p.tier, message: p.message };
     case 'point':
       return p.point

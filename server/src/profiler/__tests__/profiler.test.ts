@@ -65,6 +65,22 @@ describe('profileModel on real replicas', () => {
         expect(p.p99Ms).toBeLessThanOrEqual(p.maxMs);
       }
     }
+    // Open-loop points on the best (only) batch setting, at the default fractions of its throughput.
+    for (const t of profile.tiers.slice(0, 2)) {
+      const best = Math.max(...t.points.map((p) => p.throughput));
+      expect(t.openLoop!.map((p) => p.offeredRps)).toEqual(
+        [0.3, 0.5, 0.7, 0.85].map((f) => Number((f * best).toPrecision(3))),
+      );
+      for (const p of t.openLoop!) {
+        expect(p).toMatchObject({ batchSize: 1, errors: 0 });
+        expect(p.requests).toBeGreaterThan(0);
+        expect(p.p50Ms).toBeLessThanOrEqual(p.p95Ms);
+        expect(p.p95Ms).toBeLessThanOrEqual(p.p99Ms);
+      }
+      console.log(
+        `${t.tier.name} open loop: ${t.openLoop!.map((p) => `${p.offeredRps}/s → ${p.throughput.toFixed(0)}/s p99 ${p.p99Ms.toFixed(2)} ms`).join(', ')}`,
+      );
+    }
     expect(profile.tiers[1]!.emulation).toContain(
       'duty-cycled: runs 1 ms of every 10 ms (SIGCONT/SIGSTOP), 10% of its core',
     );
@@ -91,11 +107,13 @@ describe('profileModel on real replicas', () => {
       'loaded cloud',
       'point cloud',
       'point cloud',
+      ...Array<string>(4).fill('open-loop cloud'),
       'tier-done cloud',
       'tier-start edge',
       'loaded edge',
       'point edge',
       'point edge',
+      ...Array<string>(4).fill('open-loop edge'),
       'tier-done edge',
       'tier-start pico',
       'tier-done pico',
@@ -112,12 +130,13 @@ describe('profileModel on real replicas', () => {
   it('explains an impossible QoS on every tier with the measured numbers', () => {
     const report = analyzeCapacity(profile, { ...NO_QOS, p99Ms: 0.001, rps: 100 });
     expect(report.feasible).toBe(false);
+    // With a rate, judged on the open-loop points: even the lowest measured rate misses.
     expect(report.tiers.map((v) => v.reason)).toEqual([
       expect.stringMatching(
-        /^cloud: p99 at batch 1, concurrency \d is \d+(\.\d+)? ms > 0\.001 ms budget \(the closest of 2 points\)$/,
+        /^cloud: p(50|95|99) at [\d.]+ req\/s is \d+(\.\d+)? ms > 0\.001 ms even at the lowest measured rate \(open loop, batch 1, measured [\d.]+ req\/s to [\d.]+ req\/s\)$/,
       ),
       expect.stringMatching(
-        /^edge: p99 at batch 1, concurrency \d is \d+(\.\d+)? ms > 0\.001 ms budget \(the closest of 2 points\)$/,
+        /^edge: p(50|95|99) at [\d.]+ req\/s is \d+(\.\d+)? ms > 0\.001 ms even at the lowest measured rate \(open loop, batch 1, measured [\d.]+ req\/s to [\d.]+ req\/s\)$/,
       ),
       `pico: ${profile.tiers[2]!.reason}`,
     ]);
