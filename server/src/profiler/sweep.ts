@@ -96,12 +96,16 @@ export async function measurePoint(
   };
 }
 
+/** Requests an open-loop point's p99 should rest on: its ten highest then make the tail. */
+export const OPEN_LOOP_MIN_REQUESTS = 1000;
+
 /**
  * One open-loop point: requests due at random (Poisson, from `random`) at `rate`, latency
  * counted from when each was due. One unmeasured window first (the queue reaching its steady
- * state), then windows until the last `stableWindows` agree in throughput and mean latency or
- * `maxPointMs` is spent. A window is long enough to expect 50 arrivals, and at least twice
- * `windowMs`, because each one drains before the next starts.
+ * state), then windows until the last `stableWindows` agree in throughput and mean latency and
+ * hold OPEN_LOOP_MIN_REQUESTS between them, or 3 × `maxPointMs` is spent: a p99 needs far more
+ * samples than a throughput does. A window is long enough to expect 50 arrivals, and at least
+ * twice `windowMs`, because each one drains before the next starts.
  */
 export async function measureOpenLoopPoint(
   task: Task,
@@ -119,12 +123,13 @@ export async function measureOpenLoopPoint(
   const windows: Window[] = [];
   let errors = 0;
   let stable = false;
-  while (!stable && (windows.length < 2 || now() - measuredFrom < t.maxPointMs)) {
+  const enough = (ws: readonly Window[]): boolean => ws.reduce((n, w) => n + w.hist.count, 0) >= OPEN_LOOP_MIN_REQUESTS;
+  while (!stable && (windows.length < 2 || now() - measuredFrom < 3 * t.maxPointMs)) {
     const hist = new Histogram();
     const r = await run(windowMs, hist);
     errors += r.errors;
     windows.push({ hist, seconds: r.seconds, throughput: r.throughput, meanMs: r.latency.meanMs });
-    stable = isStable(windows, t.stableWindows, t.tolerance);
+    stable = isStable(windows, t.stableWindows, t.tolerance) && enough(windows.slice(-t.stableWindows));
   }
   const kept = stable ? windows.slice(-t.stableWindows) : windows;
   const merged = new Histogram();
