@@ -115,8 +115,9 @@ describe('stratum replica, as the Kubernetes Deployment runs it', () => {
       const meta = (await (await fetch(`${base}/v2/models/penguins`)).json()) as { name: string; versions: string[] };
       expect(meta.name).toBe('penguins');
 
+      // 'close', not 'exit': the last output lines may still be in the pipes when it exits.
       const code = await new Promise<number | null>((resolve) => {
-        child.once('exit', (c) => resolve(c));
+        child.once('close', (c) => resolve(c));
         child.kill('SIGTERM');
       });
       expect(code).toBe(0);
