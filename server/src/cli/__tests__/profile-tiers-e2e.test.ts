@@ -13,6 +13,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { openLoopCurve } from '../../profiler/capacity';
 import { cnnModel, writeModel } from '../../profiler/__tests__/model';
 import type { CapacityReport, ModelProfile, TierProfile } from '../../profiler/types';
 import { cli, cliJson, freePort, REPO, serve, stop, tempHome, waitFor, type Proc } from './harness';
@@ -28,11 +29,12 @@ const QOS = { p99Ms: 250, rps: 60 };
 
 const best = (t: TierProfile): number => Math.max(...t.points.map((p) => p.throughput));
 
-/** p99 at `rate` on a tier's open-loop points: linear between measured rates; none above the highest. */
+/**
+ * p99 at `rate` on a tier's open-loop points (served ones, latency made non-decreasing in the
+ * rate: openLoopCurve): linear between measured rates; none above the highest.
+ */
 function openP99(t: TierProfile, rate: number): number | undefined {
-  const curve = (t.openLoop ?? [])
-    .filter((p) => p.errors === 0 && p.requests > 0 && p.throughput >= 0.9 * p.offeredRps)
-    .sort((a, b) => a.offeredRps - b.offeredRps);
+  const curve = openLoopCurve(t.openLoop);
   if (curve.length === 0 || rate > curve[curve.length - 1]!.offeredRps) return undefined;
   if (rate <= curve[0]!.offeredRps) return curve[0]!.p99Ms;
   const i = curve.findIndex((p) => p.offeredRps >= rate);
