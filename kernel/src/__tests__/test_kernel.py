@@ -7,6 +7,7 @@ anywhere.
 import os
 import subprocess
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
@@ -102,11 +103,15 @@ class StratumKernelTests(jupyter_kernel_test.KernelTests):
     def test_interrupt_stops_a_waiting_cell_and_the_kernel_stays(self) -> None:
         self.flush_channels()
         msg_id = self.kc.execute('console.log("waiting"); await new Promise(() => {})')
-        # Interrupt once the cell is waiting (it printed), so the interrupt is what ends it.
+        # Interrupt once the cell is waiting (it printed, then awaits), so the interrupt is what
+        # ends it. The print comes from inside tslab's vm script, run with breakOnSigint; a
+        # SIGINT in the instant before that script returns can be lost in Node, so wait a
+        # moment, as a person pressing interrupt on a waiting cell does.
         while True:
             msg = self.kc.get_iopub_msg(timeout=30)
             if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream":
                 break
+        time.sleep(0.3)
         self.km.interrupt_kernel()
         reply = self.get_non_kernel_info_reply(timeout=30)
         self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
