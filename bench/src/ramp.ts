@@ -34,7 +34,7 @@ const BODY = JSON.stringify({ rows: [ROW] });
  */
 const DEFAULT_QOS_P99_MS = 250;
 /** Requests per second of each ramp step, until the second replica is ready. */
-const RATES = [25, 50, 100, 200, 400, 800];
+const RATES = [25, 50, 100, 200, 400, 800, 1600, 3200];
 /** Requests waiting client-side beyond this count are still charged from when they were due. */
 const MAX_OUTSTANDING = 256;
 
