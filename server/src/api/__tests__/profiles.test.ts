@@ -105,8 +105,18 @@ describe('ProfileService', () => {
         kinds.push(e.kind);
         last = e;
       }
-      expect(kinds).toEqual(['tier-start', 'loaded', 'point', 'point', 'tier-done', 'done']);
+      // The closed-loop points, then the open-loop ones at the default fractions of its throughput.
+      expect(kinds).toEqual([
+        'tier-start',
+        'loaded',
+        'point',
+        'point',
+        ...Array(4).fill('open-loop'),
+        'tier-done',
+        'done',
+      ]);
       const profile = last!.profile!;
+      expect(profile.tiers[0]!.openLoop).toHaveLength(4);
       expect(profile).toMatchObject({ modelName: 'mlp', modelVersion: 1 });
       expect(profile.tiers[0]!.points.map((p) => [p.batchSize, p.concurrency])).toEqual([
         [1, 2],
