@@ -284,7 +284,7 @@ function matrixSection(r: Matrix, v: Verdict[]): string {
       ]),
     ),
     '',
-    "Reading the table: with batching on, a replica waits up to the deployment's max queue delay (2 ms) for more rows before it runs a batch, so with one request in flight (c=1) every request pays that wait; the unbatched replica shows the transport alone. The gateway is one more busy process: here the load generator, the gateway and the replica share the 2 cores (with the other jobs on the machine), so each forwarded request also costs CPU time the replica would otherwise get.",
+    'Reading the table: the batcher is work-conserving (an idle model runs a request at once; what arrives while a batch runs goes as the next batch), so batching costs nothing at c=1 and pays off as concurrency grows; the unbatched replica shows the transport alone. The gateway is one more busy process: here the load generator, the gateway and the replica share the 2 cores (with the other jobs on the machine), so each forwarded request also costs CPU time the replica would otherwise get.',
   );
   for (const m of r.models) {
     const rows = r.comparisons.filter((x) => x.model === m.label);
