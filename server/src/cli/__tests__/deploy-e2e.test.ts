@@ -5,7 +5,19 @@
  */
 import { join } from 'node:path';
 
-import { cli, cliJson, freePort, REPO, serve, startProcess, stop, tempHome, waitFor, type Proc } from './harness';
+import {
+  cli,
+  cliJson,
+  freePort,
+  REPO,
+  serve,
+  startProcess,
+  stop,
+  tempHome,
+  waitFor,
+  type Proc,
+  GENTOO,
+} from './harness';
 
 interface DeploymentJson {
   name: string;
@@ -18,15 +30,6 @@ interface WorkerJson {
   id: string;
   versions?: Record<string, string>;
 }
-
-const ROW = {
-  Island: 'Biscoe',
-  'Beak Length (mm)': 45.2,
-  'Beak Depth (mm)': 14.8,
-  'Flipper Length (mm)': 212,
-  'Body Mass (g)': 5200,
-  Sex: 'FEMALE',
-};
 
 interface LoadResult {
   ok: number;
@@ -46,7 +49,7 @@ async function load(url: string, concurrency: number, until: () => boolean, maxM
       while (!until() && Date.now() < end) {
         const t0 = performance.now();
         try {
-          const res = await fetch(url, { method: 'POST', body: JSON.stringify({ rows: [ROW] }) });
+          const res = await fetch(url, { method: 'POST', body: JSON.stringify({ rows: [GENTOO] }) });
           const body = (await res.json()) as { predictions?: string[]; error?: string };
           if (res.ok && body.predictions?.[0] === 'Gentoo') r.ok++;
           else {
@@ -175,7 +178,7 @@ describe('deployments under load', () => {
       expect(idle.desiredReplicas ?? 0).toBe(0);
 
       const t0 = performance.now();
-      const res = await fetch(endpoint, { method: 'POST', body: JSON.stringify({ rows: [ROW] }) });
+      const res = await fetch(endpoint, { method: 'POST', body: JSON.stringify({ rows: [GENTOO] }) });
       const first = (await res.json()) as { predictions: string[] };
       console.log(`cold start from zero: ${(performance.now() - t0).toFixed(0)} ms`);
       expect(first.predictions).toEqual(['Gentoo']);

@@ -18,6 +18,7 @@ import {
   tempHome,
   waitFor,
   type Proc,
+  GENTOO,
 } from './harness';
 
 interface TrialJson {
@@ -47,15 +48,6 @@ interface ClusterJson {
     runningTrialIds?: string[];
   }[];
 }
-
-const PENGUIN = {
-  Island: 'Biscoe',
-  'Beak Length (mm)': 45.2,
-  'Beak Depth (mm)': 14.8,
-  'Flipper Length (mm)': 212,
-  'Body Mass (g)': 5200,
-  Sex: 'FEMALE',
-};
 
 const terminal = (r: RunJson) => ['STATE_SUCCEEDED', 'STATE_FAILED', 'STATE_CANCELLED'].includes(r.state);
 
@@ -137,7 +129,7 @@ describe('stratum serve + run (examples)', () => {
     const { endpoint, apiKey } = JSON.parse(keyed.stdout) as { endpoint: string; apiKey: { key: string } };
     const predictUrl = `${endpoint}/v2/models/keyed/predict`;
     const ask = (headers: Record<string, string>) =>
-      fetch(predictUrl, { method: 'POST', headers, body: JSON.stringify({ rows: [PENGUIN] }) }).then((r) => r.status);
+      fetch(predictUrl, { method: 'POST', headers, body: JSON.stringify({ rows: [GENTOO] }) }).then((r) => r.status);
     const wrongKey = `sk-stratum-${'B'.repeat(43)}`;
     expect(await ask({ authorization: `Bearer ${apiKey.key}` })).toBe(200);
     expect(await ask({ 'x-api-key': wrongKey })).toBe(401);

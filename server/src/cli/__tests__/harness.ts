@@ -11,6 +11,16 @@ import { join } from 'node:path';
 export const REPO = join(__dirname, '..', '..', '..', '..');
 export const CLI = join(REPO, 'server', 'dist', 'cli', 'main.js');
 
+/** A penguin every penguins model of the examples calls Gentoo. */
+export const GENTOO = {
+  Island: 'Biscoe',
+  'Beak Length (mm)': 45.2,
+  'Beak Depth (mm)': 14.8,
+  'Flipper Length (mm)': 212,
+  'Body Mass (g)': 5200,
+  Sex: 'FEMALE',
+};
+
 export function tempHome(): string {
   return mkdtempSync(join(tmpdir(), 'stratum-e2e-'));
 }

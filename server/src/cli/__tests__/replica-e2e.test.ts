@@ -8,18 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
-import { CLI, cli, cliJson, freePort, REPO, serve, stop, tempHome, type Proc } from './harness';
+import { CLI, cli, cliJson, freePort, REPO, serve, stop, tempHome, type Proc, GENTOO } from './harness';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const ROW = {
-  Island: 'Biscoe',
-  'Beak Length (mm)': 45.2,
-  'Beak Depth (mm)': 14.8,
-  'Flipper Length (mm)': 212,
-  'Body Mass (g)': 5200,
-  Sex: 'FEMALE',
-};
 
 /** A flag's value replaced in an argument list (the flag must be there). */
 function withFlag(args: readonly string[], flag: string, value: string): string[] {
@@ -101,7 +92,7 @@ describe('stratum replica, as the Kubernetes Deployment runs it', () => {
       expect(ready.status).toBe(200);
       expect((await fetch(`${base}${container.livenessProbe.httpGet.path}`)).status).toBe(200);
 
-      const body = JSON.stringify({ rows: [ROW] });
+      const body = JSON.stringify({ rows: [GENTOO] });
       const res = await fetch(`${base}/v2/models/penguins/predict`, { method: 'POST', body });
       expect(res.status).toBe(200);
       const served = (await res.json()) as { predictions: string[] };

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 import { DEFAULT_TIERS } from '../../config/tiers';
 import { emulationPlan, thisMachine } from '../../profiler/emulation';
-import { cli, cliJson, freePort, REPO, serve, stop, tempHome, waitFor } from './harness';
+import { cli, cliJson, freePort, REPO, serve, stop, tempHome, waitFor, GENTOO } from './harness';
 
 interface ReplicaJson {
   workerId: string;
@@ -49,16 +49,7 @@ describe('serve --tiers', () => {
       const res = await fetch(`${d.endpoint}/v2/models/penguins/predict`, {
         method: 'POST',
         body: JSON.stringify({
-          rows: [
-            {
-              Island: 'Biscoe',
-              'Beak Length (mm)': 45.2,
-              'Beak Depth (mm)': 14.8,
-              'Flipper Length (mm)': 212,
-              'Body Mass (g)': 5200,
-              Sex: 'FEMALE',
-            },
-          ],
+          rows: [GENTOO],
         }),
       });
       expect(res.status).toBe(200);
