@@ -54,17 +54,22 @@ function tierHeading(t: TierProfile): string {
 export function tierTable(t: TierProfile): string {
   const head = tierHeading(t);
   if (t.points.length === 0) return head;
-  const rows = t.points.map((p) => [
-    String(p.batchSize),
-    String(p.concurrency),
+  // The measured columns both tables share, after each table's own first two.
+  const measured = (
+    p: Pick<ProfilePoint, 'throughput' | 'p50Ms' | 'p95Ms' | 'p99Ms' | 'errors' | 'stable' | 'windows'>,
+  ) => [
     p.throughput.toFixed(0),
     ms(p.p50Ms),
     ms(p.p95Ms),
     ms(p.p99Ms),
     p.errors ? String(p.errors) : '',
     p.stable ? '' : `unstable after ${p.windows} windows`,
-  ]);
-  const body = table(['batch', 'conc', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'note'], rows);
+  ];
+  const columns = ['req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'note'];
+  const body = table(
+    ['batch', 'conc', ...columns],
+    t.points.map((p) => [String(p.batchSize), String(p.concurrency), ...measured(p)]),
+  );
   const indent = (text: string): string =>
     text
       .split('\n')
@@ -72,17 +77,10 @@ export function tierTable(t: TierProfile): string {
       .join('\n');
   const open = t.openLoop ?? [];
   if (open.length === 0) return `${head}\n${indent(body)}`;
-  const openRows = open.map((p) => [
-    String(p.batchSize),
-    p.offeredRps.toFixed(0),
-    p.throughput.toFixed(0),
-    ms(p.p50Ms),
-    ms(p.p95Ms),
-    ms(p.p99Ms),
-    p.errors ? String(p.errors) : '',
-    p.stable ? '' : `unstable after ${p.windows} windows`,
-  ]);
-  const openBody = table(['batch', 'offered', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'note'], openRows);
+  const openBody = table(
+    ['batch', 'offered', ...columns],
+    open.map((p) => [String(p.batchSize), p.offeredRps.toFixed(0), ...measured(p)]),
+  );
   return `${head}\n${indent(body)}\n  open loop (random arrivals at fixed rates):\n${indent(openBody)}`;
 }
 
