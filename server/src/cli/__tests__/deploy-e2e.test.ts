@@ -118,6 +118,11 @@ describe('deployments under load', () => {
         url,
       );
       expect(profiled.code).toBe(0);
+      // A QoS the profile rules out is refused with the failing check, and nothing starts.
+      const refused = cli(['deploy', 'penguins', '--tier', 'cloud', '--qos', 'p99=1us'], home, url);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/✗ QoS reachable: cloud: .*> 0\.001 ms/);
+      expect(cliJson<unknown[]>(['deployments'], home, url)).toEqual([]);
       const d = cliJson<DeploymentJson & { plan?: { qos?: { p99Ms?: number } } }>(
         [
           'deploy',
