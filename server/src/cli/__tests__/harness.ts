@@ -25,14 +25,27 @@ export function tempHome(): string {
   return mkdtempSync(join(tmpdir(), 'stratum-e2e-'));
 }
 
-export function freePort(): Promise<number> {
+function bindable(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
+    s.once('error', () => resolve(undefined));
+    s.listen(port, '127.0.0.1', () => {
+      const bound = (s.address() as { port: number }).port;
+      s.close(() => resolve(bound));
     });
   });
+}
+
+/**
+ * A free port whose successor is free too: `serve` puts its gateway on port + 1, and under
+ * load tests' socket churn an ephemeral client port can hold it.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = await bindable(0);
+    if (port !== undefined && port < 65535 && (await bindable(port + 1)) !== undefined) return port;
+  }
+  throw new Error('no free port with a free successor in 50 tries');
 }
 
 export interface Proc {
