@@ -25,7 +25,11 @@ export const REDACT_PATHS = [
 ];
 
 export function createLogger(name: string, level = process.env.STRATUM_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, pino.destination(2));
+  // Synchronous: a line logged just before process.exit ("draining") must not be lost.
+  return pino(
+    { name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    pino.destination({ dest: 2, sync: true }),
+  );
 }
 
 /** A logger that drops everything: for tests and library use. */
