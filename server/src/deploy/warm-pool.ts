@@ -8,15 +8,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-import { DutyCycle } from '../profiler/duty-cycle';
-import {
-  emulationPlan,
-  limitedCommand,
-  thisMachine,
-  type EmulationPlan,
-  type Machine,
-  type TierLimits,
-} from '../profiler/emulation';
+import type { Machine, TierLimits } from '../profiler/emulation';
+import { spawnUnderLimits, type LimitedProcess } from '../profiler/tier-replica';
 import { encodeLoad, READY_LINE, WAITING_LINE } from './warm-protocol';
 
 export const WARM_REPLICA_MAIN = join(__dirname, 'warm-replica-main.js');
@@ -58,15 +51,18 @@ class WarmProcess {
   private err = '';
   private readonly listeners = new Set<() => void>();
 
-  private readonly plan: EmulationPlan | undefined;
-  private duty: DutyCycle | undefined;
+  private readonly limited: LimitedProcess | undefined;
 
   constructor(script: string, env: NodeJS.ProcessEnv, limits?: TierLimits, machine?: Machine) {
-    this.plan = limits ? emulationPlan(limits, machine ?? thisMachine()) : undefined;
-    const cmd = this.plan
-      ? limitedCommand(this.plan, process.execPath, [script])
-      : { command: process.execPath, args: [script] };
-    this.child = spawn(cmd.command, cmd.args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const options = { env, stdio: ['pipe', 'pipe', 'pipe'] as 'pipe'[] };
+    // Pinned from the start; duty-cycled only from the load on (see startDuty).
+    this.limited = limits
+      ? spawnUnderLimits(limits, process.execPath, [script], options, {
+          ...(machine ? { machine } : {}),
+          dutyLater: true,
+        })
+      : undefined;
+    this.child = this.limited?.child ?? spawn(process.execPath, [script], options);
     this.child.stdout!.on('data', (d: Buffer) => {
       this.out += d.toString();
       this.notify();
@@ -74,7 +70,7 @@ class WarmProcess {
     this.child.stderr!.on('data', (d: Buffer) => (this.err += d.toString()));
     this.child.stdin!.on('error', () => undefined);
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
-    void this.exited.then(() => this.duty?.stop());
+    void this.exited.then(() => this.limited?.release());
     void this.exited.then(() => this.notify());
   }
 
@@ -114,9 +110,7 @@ class WarmProcess {
 
   /** From the load on, the process gets only the tier's CPU share. */
   startDuty(): void {
-    const p = this.plan;
-    if (p && p.duty < 1 && !this.duty && this.child.pid !== undefined && this.alive)
-      this.duty = DutyCycle.start(this.child.pid, p.duty, p.periodMs);
+    this.limited?.startDuty();
   }
 
   send(line: string): void {
@@ -126,7 +120,7 @@ class WarmProcess {
 
   async stop(): Promise<number | null> {
     // A duty-cycled process runs again before it is asked to drain.
-    await this.duty?.stop();
+    await this.limited?.release();
     if (this.alive) this.child.kill('SIGTERM');
     return this.exited;
   }

@@ -89,6 +89,8 @@ function exitOf(child: ChildProcess): Promise<void> {
 export interface LimitedProcess {
   readonly child: ChildProcess;
   readonly plan: EmulationPlan;
+  /** Starts the duty cycle if it is not running (spawnUnderLimits starts it unless told to wait). */
+  startDuty(): void;
   /** Ends the duty cycle and leaves the process running: call before signalling it to stop. */
   release(): Promise<void>;
 }
@@ -96,21 +98,29 @@ export interface LimitedProcess {
 /**
  * Spawns `command args` under a tier's limits: pinned with taskset and duty-cycled per the
  * emulation plan (the thread count is the caller's flag to pass, e.g. replica-main --threads).
+ * `dutyLater`: the caller starts the duty cycle itself (an idle process gains nothing from it).
  */
 export function spawnUnderLimits(
   limits: TierLimits,
   command: string,
   args: readonly string[],
   options: SpawnOptions,
-  o: { readonly slot?: number; readonly machine?: Machine } = {},
+  o: { readonly slot?: number; readonly machine?: Machine; readonly dutyLater?: boolean } = {},
 ): LimitedProcess {
   const plan = emulationPlan(limits, o.machine ?? thisMachine(), o.slot ?? 0);
   const limited = limitedCommand(plan, command, args);
   const child = spawn(limited.command, limited.args, options);
-  const duty = child.pid !== undefined && plan.duty < 1 ? DutyCycle.start(child.pid, plan.duty, plan.periodMs) : null;
+  let duty: DutyCycle | undefined;
+  const startDuty = (): void => {
+    const running = child.exitCode === null && child.signalCode === null;
+    if (!duty && running && child.pid !== undefined && plan.duty < 1)
+      duty = DutyCycle.start(child.pid, plan.duty, plan.periodMs);
+  };
+  if (!o.dutyLater) startDuty();
   return {
     child,
     plan,
+    startDuty,
     release: async () => {
       await duty?.stop();
     },
