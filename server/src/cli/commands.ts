@@ -23,6 +23,22 @@ export const API_KEY: Record<string, FlagSpec> = {
   },
 };
 const JSON_FLAG: Record<string, FlagSpec> = { json: { type: 'boolean', description: 'print JSON for scripts' } };
+
+/** Where and how a replica serves: `serve-model` and `replica` start the same runtime. */
+const REPLICA_SERVING: Record<string, FlagSpec> = {
+  port: { type: 'number', description: 'port (default: a free one)' },
+  host: { type: 'string', description: 'address (default 127.0.0.1)' },
+  'max-batch-size': {
+    type: 'number',
+    value: 'N',
+    description: 'dynamic batching: largest batch (default 32; 1 turns it off)',
+  },
+  'max-queue-delay-ms': {
+    type: 'number',
+    value: 'MS',
+    description: 'dynamic batching: after a full batch, longest a partial one waits to fill (default 2)',
+  },
+};
 const ALLOW_TRAINER: Record<string, FlagSpec> = {
   'allow-trainer': {
     type: 'string',
@@ -199,18 +215,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: [{ name: 'NAME[:VERSION]', required: true, description: 'registered model' }],
     flags: {
       ...CONNECT,
-      port: { type: 'number', description: 'port (default: a free one)' },
-      host: { type: 'string', description: 'address (default 127.0.0.1)' },
-      'max-batch-size': {
-        type: 'number',
-        value: 'N',
-        description: 'dynamic batching: largest batch (default 32; 1 turns it off)',
-      },
-      'max-queue-delay-ms': {
-        type: 'number',
-        value: 'MS',
-        description: 'dynamic batching: longest wait to fill a batch (default 2)',
-      },
+      ...REPLICA_SERVING,
     },
   },
   {
@@ -222,18 +227,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       model: { type: 'string', value: 'NAME:VERSION', description: 'registered model to fetch and serve' },
       name: { type: 'string', description: 'name it serves under (default: the model name)' },
       version: { type: 'number', value: 'V', description: 'version it reports (default: the model version)' },
-      port: { type: 'number', description: 'port (default: a free one)' },
-      host: { type: 'string', description: 'address (default 127.0.0.1)' },
-      'max-batch-size': {
-        type: 'number',
-        value: 'N',
-        description: 'dynamic batching: largest batch (default 32; 1 turns it off)',
-      },
-      'max-queue-delay-ms': {
-        type: 'number',
-        value: 'MS',
-        description: 'dynamic batching: longest wait to fill a batch (default 2)',
-      },
+      ...REPLICA_SERVING,
       threads: { type: 'number', value: 'N', description: 'onnxruntime intra-op threads (default: its own)' },
     },
   },
