@@ -32,6 +32,20 @@ interface Window extends WindowStats {
 }
 
 const now = (): number => performance.now();
+const ms = (ns: number): number => ns / 1e6;
+
+/** A point's reading: the last `stableWindows` windows when stable (else all), merged, and their rate. */
+function kept(
+  windows: readonly Window[],
+  stable: boolean,
+  stableWindows: number,
+): { merged: Histogram; throughput: number } {
+  const used = stable ? windows.slice(-stableWindows) : windows;
+  const merged = new Histogram();
+  for (const w of used) merged.merge(w.hist);
+  const seconds = used.reduce((s, w) => s + w.seconds, 0);
+  return { merged, throughput: seconds > 0 ? merged.count / seconds : 0 };
+}
 
 export type PointTiming = Pick<SweepSettings, 'warmupMs' | 'windowMs' | 'stableWindows' | 'tolerance' | 'maxPointMs'>;
 
@@ -74,17 +88,13 @@ export async function measurePoint(
   await Promise.all(Array.from({ length: concurrency }, caller));
   const stable = done;
   if (!stable && current.count > 0) closeWindow(Math.max(now(), windowStart + 1));
-  const kept = stable ? windows.slice(-t.stableWindows) : windows;
-  const merged = new Histogram();
-  for (const w of kept) merged.merge(w.hist);
-  const seconds = kept.reduce((s, w) => s + w.seconds, 0);
-  const ms = (ns: number): number => ns / 1e6;
+  const { merged, throughput } = kept(windows, stable, t.stableWindows);
   return {
     concurrency,
     requests: merged.count,
     errors,
     ...(firstError ? { firstError } : {}),
-    throughput: seconds > 0 ? merged.count / seconds : 0,
+    throughput,
     meanMs: ms(merged.mean),
     p50Ms: ms(merged.percentile(50)),
     p95Ms: ms(merged.percentile(95)),
@@ -131,16 +141,12 @@ export async function measureOpenLoopPoint(
     windows.push({ hist, seconds: r.seconds, throughput: r.throughput, meanMs: r.latency.meanMs });
     stable = isStable(windows, t.stableWindows, t.tolerance) && enough(windows.slice(-t.stableWindows));
   }
-  const kept = stable ? windows.slice(-t.stableWindows) : windows;
-  const merged = new Histogram();
-  for (const w of kept) merged.merge(w.hist);
-  const seconds = kept.reduce((s, w) => s + w.seconds, 0);
-  const ms = (ns: number): number => ns / 1e6;
+  const { merged, throughput } = kept(windows, stable, t.stableWindows);
   return {
     offeredRps: rate,
     requests: merged.count,
     errors,
-    throughput: seconds > 0 ? merged.count / seconds : 0,
+    throughput,
     p50Ms: ms(merged.percentile(50)),
     p95Ms: ms(merged.percentile(95)),
     p99Ms: ms(merged.percentile(99)),
