@@ -13,7 +13,7 @@ import type { ModelInfo } from '../store/model-info';
 import type { ModelRepo } from '../store/models';
 import type { RunRepo, RunRow, TrialRow } from '../store/runs';
 import { latencyRuleFromSpec, type LatencyRule } from '../profiler/latency-selection';
-import { exclusionReason, selectBest, type SelectionRule } from './selection';
+import { exclusionReason, rankTrials, selectBest, type SelectionRule } from './selection';
 
 export function selectionRuleOf(spec: PipelineSpec, goal: 'maximize' | 'minimize'): SelectionRule {
   const c = spec.selection.constraints;
@@ -51,12 +51,12 @@ export function qosPlan(run: RunRow, trials: readonly TrialRow[]): QosPlan | und
   const spec = JSON.parse(run.spec_json) as PipelineSpec;
   if (!spec.selection.qos) return undefined;
   const rule = selectionRuleOf(spec, run.goal as 'maximize' | 'minimize');
-  const sign = rule.goal === 'maximize' ? 1 : -1;
-  const score = (t: TrialRow): number => sign * candidateOf(t).metrics[rule.metric]!;
-  const ranked = trials
-    .filter((t) => t.state === State.SUCCEEDED && exclusionReason(candidateOf(t), rule) === undefined)
-    .sort((a, b) => score(b) - score(a)); // stable: ties keep trial order
-  return { rule: latencyRuleFromSpec(spec.selection.qos), ranked };
+  const eligible = trials
+    .filter((t) => t.state === State.SUCCEEDED)
+    .map((t) => ({ ...candidateOf(t), row: t }))
+    .filter((c) => exclusionReason(c, rule) === undefined);
+  // rankTrials' sort is stable: ties keep trial order, as selectBest breaks them.
+  return { rule: latencyRuleFromSpec(spec.selection.qos), ranked: rankTrials(eligible, rule).map((c) => c.row) };
 }
 
 /** Reads what the registry records about a model artifact (signature, classes, ...). */
