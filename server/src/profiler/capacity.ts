@@ -45,7 +45,10 @@ export const fmtCost = (c: number): string => `$${c >= 0.01 || c === 0 ? c.toFix
 const at = (p: ProfilePoint): string => `batch ${p.batchSize}, concurrency ${p.concurrency}`;
 
 /** The budgets a point misses, worst (largest ratio) first. */
-function misses(p: ProfilePoint, qos: QosAsk): { label: string; value: number; budget: number }[] {
+function misses(
+  p: Pick<ProfilePoint, 'p50Ms' | 'p95Ms' | 'p99Ms'>,
+  qos: QosAsk,
+): { label: string; value: number; budget: number }[] {
   return BUDGETS.filter(([, key]) => qos[key] > 0 && p[key] > qos[key])
     .map(([label, key]) => ({ label, value: p[key], budget: qos[key] }))
     .sort((a, b) => b.value / b.budget - a.value / a.budget);
@@ -94,20 +97,6 @@ export function closestMiss(
   return { point, ...worst(point) };
 }
 
-/**
- * The p99 of the wait before service when requests arrive at random (Poisson) at `rate` on a
- * server that completes `capacity` a second at most: an M/D/1 queue with Kingman's exponential
- * tail (P(wait > 0) = ρ, mean wait ρ / (2 μ (1 − ρ))). A closed-loop profile never sees this
- * wait: its next request is sent only when the last one is answered. Infinite at capacity.
- */
-export function queueWaitP99Ms(rate: number, capacity: number): number {
-  if (!(rate > 0) || !(capacity > 0)) return 0;
-  const rho = rate / capacity;
-  if (rho >= 1) return Infinity;
-  if (100 * rho <= 1) return 0;
-  return (1000 * Math.log(100 * rho)) / (2 * capacity * (1 - rho));
-}
-
 /** An open-loop point whose replica served what was offered (within 10%), without errors. */
 const served = (p: OpenLoopPoint): boolean => p.errors === 0 && p.requests > 0 && p.throughput >= 0.9 * p.offeredRps;
 
@@ -119,19 +108,14 @@ const served = (p: OpenLoopPoint): boolean => p.errors === 0 && p.requests > 0 &
  */
 export function openLoopCurve(points: readonly OpenLoopPoint[] | undefined): OpenLoopPoint[] {
   const curve = (points ?? []).filter(served).sort((a, b) => a.offeredRps - b.offeredRps);
-  const p50 = nonDecreasing(
-    curve.map((p) => p.p50Ms),
-    curve.map((p) => p.requests),
+  const weights = curve.map((p) => p.requests);
+  const [p50, p95, p99] = (['p50Ms', 'p95Ms', 'p99Ms'] as const).map((k) =>
+    nonDecreasing(
+      curve.map((p) => p[k]),
+      weights,
+    ),
   );
-  const p95 = nonDecreasing(
-    curve.map((p) => p.p95Ms),
-    curve.map((p) => p.requests),
-  );
-  const p99 = nonDecreasing(
-    curve.map((p) => p.p99Ms),
-    curve.map((p) => p.requests),
-  );
-  return curve.map((p, i) => ({ ...p, p50Ms: p50[i]!, p95Ms: p95[i]!, p99Ms: p99[i]! }));
+  return curve.map((p, i) => ({ ...p, p50Ms: p50![i]!, p95Ms: p95![i]!, p99Ms: p99![i]! }));
 }
 
 /** The weighted least-squares non-decreasing fit of `values` (pool-adjacent-violators). */
@@ -193,9 +177,7 @@ export function openLoopReplicas(
     }
     const rate = qos.rps / n;
     const at = interpolateOpenLoop(curve, rate)!;
-    const miss = BUDGETS.filter(([, k]) => qos[k] > 0 && at[k] > qos[k])
-      .map(([label, k]) => ({ label, value: at[k], budget: qos[k] }))
-      .sort((a, b) => b.value / b.budget - a.value / a.budget)[0];
+    const miss = misses(at, qos)[0];
     if (!miss) return { ok: true, replicas: n, rate, ...at };
     if (rate <= low.offeredRps)
       return {

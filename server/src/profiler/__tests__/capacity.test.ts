@@ -6,7 +6,6 @@ import {
   nonDecreasing,
   openLoopCurve,
   qosCheck,
-  queueWaitP99Ms,
   tierVerdict,
 } from '../capacity';
 import { profileFromWire, profileToWire } from '../wire';
@@ -95,17 +94,6 @@ describe('expectedP99', () => {
     expect(expectedP99(points, 1, 8, 240)).toBeCloseTo(12, 10);
     expect(expectedP99(points, 1, 2, 240)).toBe(4);
     expect(expectedP99(points, 4, 8, 10)).toBe(0);
-  });
-});
-
-describe('queueWaitP99Ms (M/D/1, Poisson arrivals)', () => {
-  it('is nothing when idle, grows with utilisation, and has no bound at capacity', () => {
-    expect(queueWaitP99Ms(0, 100)).toBe(0);
-    expect(queueWaitP99Ms(1, 1000)).toBe(0); // ρ = 0.001: 99% of requests never wait
-    // ρ = 0.5 at 100/s: ln(50) / (2 · 100 · 0.5) s
-    expect(queueWaitP99Ms(50, 100)).toBeCloseTo((1000 * Math.log(50)) / 100, 10);
-    expect(queueWaitP99Ms(90, 100)).toBeGreaterThan(queueWaitP99Ms(80, 100));
-    expect(queueWaitP99Ms(100, 100)).toBe(Infinity);
   });
 });
 
