@@ -13,7 +13,7 @@ import { createLogger, type Logger } from '../../util/log';
 import { SERVER_VERSION } from '../version';
 import { connectControlPlane, Reporter, watchRoutes } from './control';
 import { DEFAULT_DISPATCH, Dispatcher, type DispatchOptions } from './dispatch';
-import { createAgent } from './forward';
+import { Upstreams } from './forward';
 import { gatewayGrpcRoutes, ReplicaClients } from './grpc';
 import { gatewayRestHandler } from './rest';
 import { GatewayStats } from './stats';
@@ -101,10 +101,20 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   });
   const dispatcher = new Dispatcher(table, stats, dispatch, { onBuffered: () => reporter.now(), now });
   const clients = new ReplicaClients({ maxBodyBytes, maxResponseBytes });
-  const agent = createAgent();
+  const upstreams = new Upstreams();
   const serverMetadata = () => ({ name: GATEWAY_NAME, version: SERVER_VERSION, extensions: [...GATEWAY_EXTENSIONS] });
 
-  const handler = connectNodeAdapter({
+  const rest = gatewayRestHandler({
+    table,
+    dispatcher,
+    stats,
+    upstreams,
+    maxBodyBytes,
+    maxResponseBytes,
+    serverMetadata,
+    onError: (err, url) => log.error({ err, url }, 'request failed'),
+  });
+  const rpc = connectNodeAdapter({
     readMaxBytes: maxBodyBytes,
     routes(router) {
       router.service(
@@ -112,18 +122,13 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         gatewayGrpcRoutes({ table, dispatcher, clients, stats, serverMetadata }),
       );
     },
-    fallback: gatewayRestHandler({
-      table,
-      dispatcher,
-      stats,
-      agent,
-      maxBodyBytes,
-      maxResponseBytes,
-      serverMetadata,
-      onError: (err, url) => log.error({ err, url }, 'request failed'),
-    }),
+    fallback: rest,
   });
-  const requests = tracked(handler as DualHandler);
+  // RPC paths are /package.Service/Method; the Open Inference Protocol's REST routes skip the
+  // RPC router's per-request work.
+  const handler: DualHandler = (req, res) =>
+    (req.url?.startsWith(`/${inference.GRPCInferenceService.typeName}/`) ? rpc : rest)(req as never, res as never);
+  const requests = tracked(handler);
   const dual = createDualServer(requests.handler);
   const host = o.host ?? '127.0.0.1';
   const { port } = await dual.listen(o.port ?? 0, host);
@@ -155,7 +160,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         await dual.close();
         clients.close();
         control.close();
-        agent.destroy();
+        upstreams.close();
       })();
       return closing;
     },

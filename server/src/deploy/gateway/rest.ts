@@ -5,12 +5,12 @@
  * answer, a 400 for bad input included, goes back as it came. The gateway's own errors are `{"error": "..."}`.
  */
 import type { ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
-import type { Agent, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 
 import { HTTP_STATUS, ServingError } from '../../serving/types';
 import { checkApiKey, KeyRefused, withoutKey } from './api-keys';
 import type { Dispatcher } from './dispatch';
-import { forward, passHeaders, type Forwarded } from './forward';
+import { passHeaders, type Forwarded, type Upstreams } from './forward';
 import { isConnectionFailure, isRetriableStatus } from './router';
 import type { GatewayStats } from './stats';
 import type { RouteTable } from './table';
@@ -22,7 +22,7 @@ export interface GatewayRestOptions {
   readonly table: RouteTable;
   readonly dispatcher: Dispatcher;
   readonly stats: GatewayStats;
-  readonly agent: Agent;
+  readonly upstreams: Upstreams;
   readonly maxBodyBytes: number;
   readonly maxResponseBytes: number;
   readonly serverMetadata: () => { name: string; version: string; extensions: string[] };
@@ -90,7 +90,7 @@ export function gatewayRestHandler(o: GatewayRestOptions): FallbackHandler {
     const headers = withoutKey(passHeaders(req.headers));
     return dispatcher.dispatch<Forwarded>(deployment, async (target) => {
       try {
-        const res = await forward(o.agent, target.url, {
+        const res = await o.upstreams.forward(target.url, {
           method,
           path: url,
           headers,
