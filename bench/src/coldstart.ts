@@ -19,21 +19,21 @@ import { createDualServer, type DualHandler } from '@stratum/server/dist/api/lis
 import { startGateway, type Gateway } from '@stratum/server/dist/deploy/gateway';
 import { WarmPool } from '@stratum/server/dist/deploy/warm-pool';
 import { silentLogger } from '@stratum/server/dist/util/log';
-import { spawn } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onnx } from 'onnx-proto';
 
+import { BENCH_ENV, startServer } from './process';
 import { printTable, writeResult } from './report';
 
 const REPO = join(__dirname, '..', '..');
 const REPLICA_MAIN = join(REPO, 'server', 'dist', 'serving', 'replica-main.js');
 const DEPLOYMENT = 'bench';
 const TARGET_MS = 250;
-const ENV = { ...process.env, STRATUM_LOG_LEVEL: 'warn' };
 
+/** A replica however it was started (its own process or the warm pool's). */
 interface Started {
   readonly url: string;
   stop(): Promise<unknown>;
@@ -128,26 +128,8 @@ const replicaArgs = (model: string) => [
   '0',
 ];
 
-function spawnReplica(model: string): Promise<Started> {
-  const child = spawn(process.execPath, [REPLICA_MAIN, ...replicaArgs(model)], {
-    env: ENV,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      const m = /ready on (http:\/\/\S+)\n/.exec((out += d.toString()));
-      if (!m) return;
-      const stop = (): Promise<unknown> => {
-        child.kill('SIGTERM');
-        return exited;
-      };
-      resolve({ url: m[1]!, stop });
-    });
-    void exited.then(() => reject(new Error(`replica-main exited before it was ready: ${out}`)));
-  });
-}
+const spawnReplica = (model: string): Promise<Started> =>
+  startServer([REPLICA_MAIN, ...replicaArgs(model)], /ready on (http:\/\/\S+)\n/);
 
 async function infer(gateway: Gateway, width: number): Promise<number> {
   const body = JSON.stringify({
@@ -250,7 +232,7 @@ async function main(): Promise<void> {
     reportIntervalMs: 60_000,
     log: silentLogger(),
   });
-  const pool = new WarmPool({ size: 1, env: ENV });
+  const pool = new WarmPool({ size: 1, env: BENCH_ENV });
   await pool.start();
   const results: Outcome[] = [];
   try {

@@ -84,6 +84,8 @@ interface ProfilerAccuracy {
     predictedP99Ms?: number;
     measuredP99Ms?: number;
     p99Ratio?: number;
+    fixedWindowP99Ms?: number;
+    fixedWindowRatio?: number;
     predictedRps?: number;
     measuredRps?: number;
     rpsRatio?: number;
@@ -111,6 +113,8 @@ interface Matrix {
     directP50Ms: number;
     gatewayP50Ms: number;
     gatewayP50Overhead: number;
+    relayP50Ms?: number;
+    relayP50Overhead?: number;
     restMet: boolean;
     gatewayMet: boolean;
   }[];
@@ -253,7 +257,7 @@ function matrixSection(r: Matrix, v: Verdict[]): string {
   }
   out.push(
     '',
-    'Ratios, same run: Stratum REST as deployed (replica REST, batching on) over the KServe peer; the unbatched replica over the peer; the gateway over the same replica directly.',
+    'Ratios, same run: Stratum REST as deployed (replica REST, batching on) over the KServe peer; the unbatched replica over the peer; the gateway over the same replica directly; and, as the floor any proxy has here, a TCP relay that only copies bytes (bench/src/tcp-relay.ts) over the same replica.',
     '',
     table(
       [
@@ -268,6 +272,8 @@ function matrixSection(r: Matrix, v: Verdict[]): string {
         'p50 gateway ms',
         'gateway p50',
         '≤ +15%',
+        'p50 relay ms',
+        'relay p50',
       ],
       r.comparisons.map((x) => [
         x.model,
@@ -281,6 +287,8 @@ function matrixSection(r: Matrix, v: Verdict[]): string {
         f(x.gatewayP50Ms, 2),
         pct(x.gatewayP50Overhead),
         x.gatewayMet ? 'yes' : 'no',
+        f(x.relayP50Ms, 2),
+        x.relayP50Overhead === undefined ? '-' : pct(x.relayP50Overhead),
       ]),
     ),
     '',
@@ -298,7 +306,7 @@ function matrixSection(r: Matrix, v: Verdict[]): string {
     });
     v.push({
       target: `gateway adds ≤ ${r.targets.gatewayP50Overhead * 100}% at p50 (vs the same replica directly) — ${m.label}`,
-      measured: rows.map((x) => `c=${x.concurrency}: ${pct(x.gatewayP50Overhead)}`).join(', '),
+      measured: `${rows.map((x) => `c=${x.concurrency}: ${pct(x.gatewayP50Overhead)}`).join(', ')}${rows.every((x) => x.relayP50Overhead !== undefined) ? `; a byte-copying TCP relay (the floor): ${rows.map((x) => pct(x.relayP50Overhead!)).join(', ')}` : ''}`,
       verdict: `${gw === rows.length ? '**met**' : gw === 0 ? '**not met**' : '**met in part**'} at ${gw} of ${rows.length} concurrencies`,
     });
   }
@@ -370,12 +378,16 @@ function profilerSection(r: ProfilerAccuracy, v: Verdict[]): string {
   return [
     `Profile took ${f(r.profileSeconds)} s.`,
     '',
+    'The measured p99 at the target rate is read the way the profiler reads its open-loop points (windows until three in a row agree within 10% in throughput and mean latency, over at least 1000 requests, as perf_analyzer does), so prediction and measurement use one estimator; the fixed-window column is one 6 s window at the same rate without that rule, where a single stall of the duty-cycled replica (a GC pause takes ten times as long at a tenth of a core) moves the p99 the most.',
+    '',
     table(
       [
         'scenario',
         'recommended',
         'p99 predicted ms',
         'p99 measured ms',
+        'ratio',
+        'p99 fixed window ms',
         'ratio',
         'req/s asked',
         'req/s served',
@@ -392,6 +404,8 @@ function profilerSection(r: ProfilerAccuracy, v: Verdict[]): string {
               f(s.predictedP99Ms, 2),
               f(s.measuredP99Ms, 2),
               f(s.p99Ratio, 2),
+              f(s.fixedWindowP99Ms, 2),
+              f(s.fixedWindowRatio, 2),
               s.predictedRps!,
               f(s.measuredRps, 0),
               f(s.rpsRatio, 2),
@@ -399,7 +413,7 @@ function profilerSection(r: ProfilerAccuracy, v: Verdict[]): string {
               f(s.measuredCapacity, 0),
               f(s.capacityRatio, 2),
             ]
-          : [s.scenario, `infeasible: ${(s.reasons ?? []).join('; ')}`, '', '', '', '', '', '', '', '', ''],
+          : [s.scenario, `infeasible: ${(s.reasons ?? []).join('; ')}`, '', '', '', '', '', '', '', '', '', '', ''],
       ),
     ),
   ].join('\n');

@@ -4,10 +4,12 @@
  * for a few QoS targets derived from that profile, the recommendation (tier, replicas, batch
  * size) is then load-tested: that many replicas under the tier's limits, all warmed at once,
  * then at each rate a ramp (short unmeasured windows until two agree) before the measured
- * window; an open loop with random (Poisson) arrivals at the target rate (spread round-robin),
+ * window; open loops with random (Poisson) arrivals at the target rate (spread round-robin),
  * and one at the predicted capacity (replicas × measured throughput per replica). The
  * prediction is the recommendation's own (analyzeCapacity, what `stratum profile` and deploy
- * plans show): the p99 the profile's open-loop points give at the per-replica rate. Printed:
+ * plans show): the p99 the profile's open-loop points give at the per-replica rate. The
+ * target rate is measured with the profiler's own open-loop estimator (measureOpenLoopPoint:
+ * windows until stable, as perf_analyzer does), and once more in one fixed window. Printed:
  * predicted vs measured p99 at the target rate, served rate, capacity, the client's own send
  * lag (a row whose client fell behind is marked client-bound) and the load average. Target:
  * every ratio within ±25%.
@@ -19,7 +21,7 @@ import { analyzeCapacity, NO_QOS } from '@stratum/server/dist/profiler/capacity'
 import { sampleRequests } from '@stratum/server/dist/profiler/inputs';
 import { openLoop, type LoadResult, type Task } from '@stratum/server/dist/profiler/loadgen';
 import { profileModel } from '@stratum/server/dist/profiler/profiler';
-import { inferTask, warmUp } from '@stratum/server/dist/profiler/sweep';
+import { inferTask, measureOpenLoopPoint, warmUp, type PointTiming } from '@stratum/server/dist/profiler/sweep';
 import { startTierReplica, type TierReplica } from '@stratum/server/dist/profiler/tier-replica';
 import type { ModelProfile, QosAsk, TierVerdict } from '@stratum/server/dist/profiler/types';
 import { readOnnxSignature } from '@stratum/server/dist/onnx/signature';
@@ -127,14 +129,26 @@ async function rampUntilSteady(task: Task, rate: number, maxMs: number): Promise
   }
 }
 
+interface LoadTest {
+  /** At the target rate, measured as the profiler measures its open-loop points (the prediction's own estimator). */
+  readonly atTarget: OpenLoopReading;
+  /** At the target rate, one fixed window: the same p99 without the stability rule. */
+  readonly fixedWindow: LoadResult;
+  /** At the predicted capacity, one fixed window. */
+  readonly atCapacity: LoadResult;
+}
+
+type OpenLoopReading = Awaited<ReturnType<typeof measureOpenLoopPoint>>;
+
 async function loadTest(
   modelPath: string,
   tier: Tier,
   v: TierVerdict,
   bodies: ReturnType<typeof sampleRequests>['bodies'],
-  rates: readonly number[],
+  rates: { target: number; capacity: number },
   timing: { durationMs: number; warmupMs: number },
-): Promise<LoadResult[]> {
+  point: PointTiming,
+): Promise<LoadTest> {
   const replicas: TierReplica[] = [];
   try {
     for (let slot = 0; slot < v.replicas; slot++) {
@@ -148,26 +162,31 @@ async function loadTest(
         }),
       );
     }
-    // One keep-alive pool per replica for the warm-up and both open loops, so no connection
+    // One keep-alive pool per replica for the warm-up and the open loops, so no connection
     // is opened while measuring; the warm-up keeps every socket busy, which also fills batches.
     const sockets = Math.max(16, 2 * v.batchSize);
     const tasks = replicas.map((r) => inferTask(r.url, 'model', bodies, sockets));
-    const results: LoadResult[] = [];
     try {
       // Every replica warm before anything is measured, all at once: a replica warmed first
       // and then left idle while the others warm starts the measurement cold again.
       await Promise.all(tasks.map((t) => warmUp(t.task, 1000, 500, sockets)));
       let i = 0;
       const task: Task = () => tasks[i++ % tasks.length]!.task();
-      for (const rate of rates) {
+      const steady = async (rate: number) => {
         const ramp = await rampUntilSteady(task, rate, timing.warmupMs * 4);
         console.error(`  ramp at ${rate} req/s: ${ramp.windows} window(s), last p99 ${ramp.p99Ms.toFixed(2)} ms`);
-        results.push(await openLoop(task, { ratePerSec: rate, maxOutstanding: 4096, poisson: arrivals, ...timing }));
-      }
+      };
+      const open = (rate: number) =>
+        openLoop(task, { ratePerSec: rate, maxOutstanding: 4096, poisson: arrivals, ...timing });
+      await steady(rates.target);
+      const atTarget = await measureOpenLoopPoint(task, rates.target, point, arrivals);
+      const fixedWindow = await open(rates.target);
+      await steady(rates.capacity);
+      const atCapacity = await open(rates.capacity);
+      return { atTarget, fixedWindow, atCapacity };
     } finally {
       for (const t of tasks) t.close();
     }
-    return results;
   } finally {
     await Promise.all(replicas.map((r) => r.stop()));
   }
@@ -205,16 +224,17 @@ async function main(): Promise<void> {
     }
     const tier = tiers.find((t) => t.name === v.tier)!;
     const capacity = v.replicas * v.throughputPerReplica;
-    const [atTarget, atCapacity] = await loadTest(
+    const { atTarget, fixedWindow, atCapacity } = await loadTest(
       modelPath,
       tier,
       v,
       bodies,
-      [s.qos.rps, Math.round(capacity)],
+      { target: s.qos.rps, capacity: Math.round(capacity) },
       timing,
+      profile.settings,
     );
     // The client fell behind its own schedule: the p99 it measured is partly its own delay.
-    const clientLagP99Ms = atTarget!.sendLag?.p99Ms ?? 0;
+    const clientLagP99Ms = fixedWindow.sendLag?.p99Ms ?? 0;
     const row = {
       scenario: s.name,
       clientLagP99Ms,
@@ -225,16 +245,19 @@ async function main(): Promise<void> {
       recommendation: `${v.tier} × ${v.replicas}, batch ${v.batchSize}`,
       predictedP99Ms: v.expectedP99Ms,
       basis: v.basis,
-      measuredP99Ms: atTarget!.latency.p99Ms,
-      p99Ratio: atTarget!.latency.p99Ms / v.expectedP99Ms,
+      measuredP99Ms: atTarget.p99Ms,
+      p99Ratio: atTarget.p99Ms / v.expectedP99Ms,
+      fixedWindowP99Ms: fixedWindow.latency.p99Ms,
+      fixedWindowRatio: fixedWindow.latency.p99Ms / v.expectedP99Ms,
       predictedRps: s.qos.rps,
-      measuredRps: atTarget!.throughput,
-      rpsRatio: atTarget!.throughput / s.qos.rps,
+      measuredRps: atTarget.throughput,
+      rpsRatio: atTarget.throughput / s.qos.rps,
       predictedCapacity: capacity,
-      measuredCapacity: atCapacity!.throughput,
-      capacityRatio: atCapacity!.throughput / capacity,
-      errors: atTarget!.errors + atCapacity!.errors,
+      measuredCapacity: atCapacity.throughput,
+      capacityRatio: atCapacity.throughput / capacity,
+      errors: atTarget.errors + fixedWindow.errors + atCapacity.errors,
       atTarget,
+      fixedWindow,
       atCapacity,
     };
     console.error(
@@ -253,6 +276,8 @@ async function main(): Promise<void> {
       'from',
       'p99 meas',
       'ratio',
+      'p99 6 s',
+      'ratio',
       'rps pred',
       'rps meas',
       'ratio',
@@ -269,6 +294,8 @@ async function main(): Promise<void> {
       String(r.basis).split(' ')[0]!,
       (r.measuredP99Ms as number).toFixed(2),
       (r.p99Ratio as number).toFixed(2),
+      (r.fixedWindowP99Ms as number).toFixed(2),
+      (r.fixedWindowRatio as number).toFixed(2),
       String(r.predictedRps),
       (r.measuredRps as number).toFixed(0),
       (r.rpsRatio as number).toFixed(2),

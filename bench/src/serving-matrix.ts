@@ -9,6 +9,8 @@
  *   replica REST/gRPC, batching off   a replica-main process, --max-batch-size 1
  *   replica REST/gRPC, batching on    the deployment's own replica (32 rows / 2 ms), directly
  *   gateway REST                  the same deployment through the gateway (one replica behind it)
+ *   TCP relay                     the same replica behind a relay that copies bytes (tcp-relay.ts):
+ *                                 what any proxy costs at the least, the gateway's floor
  *   KServe peer REST              KServe's Python model server, onnxruntime, the same ONNX file
  *
  * Every model runtime gets one intra-op thread (a deployed replica's 1 cpu), the peer too.
@@ -21,12 +23,13 @@ import type { LoadResult, Task } from '@stratum/server/dist/profiler/loadgen';
 import { closedLoop } from '@stratum/server/dist/profiler/loadgen';
 import { inferTask, warmUp } from '@stratum/server/dist/profiler/sweep';
 import { ModelRuntime } from '@stratum/server/dist/serving/model-runtime';
-import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 
 import { ensurePeerVenv, peerVersions, startPeer } from './peer';
+import { startServer, type Started } from './process';
+import { startRelay } from './tcp-relay';
 import { printTable, writeResult } from './report';
 import { grpcTask, inProcessTask, sampleRows, type SampleRows } from './requests';
 import { PENGUINS_SPEC, REPO, StratumSystem, WIDE_MLP_SPEC } from './system';
@@ -34,6 +37,7 @@ import { PENGUINS_SPEC, REPO, StratumSystem, WIDE_MLP_SPEC } from './system';
 const REPLICA_MAIN = join(REPO, 'server', 'dist', 'serving', 'replica-main.js');
 const THREADS = 1;
 export const TARGETS = { restOverPeerThroughput: 2, gatewayP50Overhead: 0.15 };
+const RELAY = 'TCP relay (→ that replica)';
 
 export interface MatrixPoint extends LoadResult {
   readonly model: string;
@@ -46,33 +50,15 @@ interface Timing {
 }
 
 /** A replica-main process with batching off, as in bench/serving. */
-async function startUnbatchedReplica(modelPath: string, name: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(
-    process.execPath,
+const startUnbatchedReplica = (modelPath: string, name: string): Promise<Started> =>
+  startServer(
     [
       REPLICA_MAIN,
       ...['--model', modelPath, '--name', name, '--version', '1', '--threads', String(THREADS)],
       ...['--max-batch-size', '1', '--max-queue-delay-ms', '0'],
     ],
-    { env: { ...process.env, STRATUM_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] },
+    /ready on (\S+)/,
   );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      const m = /ready on (\S+)/.exec((out += d.toString()));
-      if (m) resolve(m[1]!);
-    });
-    void exited.then(() => reject(new Error(`replica-main exited before it was ready: ${out}`)));
-  });
-  return {
-    url,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
 
 async function series(
   points: MatrixPoint[],
@@ -139,6 +125,12 @@ async function measureModel(
     task: grpcTask(replica, name, m.sample),
   }));
   await series(points, m.label, 'gateway REST (→ that replica)', concurrency, timing, rest(system.gateway, name));
+  const relay = await startRelay(replica);
+  try {
+    await series(points, m.label, RELAY, concurrency, timing, rest(relay.url, name));
+  } finally {
+    await relay.stop();
+  }
   await system.cli(['undeploy', name]);
 
   const peer = await startPeer(m.file, m.registered, THREADS);
@@ -164,6 +156,9 @@ export interface Comparison {
   readonly gatewayP50Overhead: number;
   /** The same in milliseconds: what the hop costs, whatever the replica's own p50. */
   readonly gatewayP50AddedMs: number;
+  readonly relayP50Ms: number;
+  /** What a relay that only copies bytes adds at p50: the least any proxy adds here. */
+  readonly relayP50Overhead: number;
   readonly restMet: boolean;
   readonly gatewayMet: boolean;
 }
@@ -177,6 +172,7 @@ export function compare(points: readonly MatrixPoint[]): Comparison[] {
     const rest = at(p.model, 'replica REST, batching on', c);
     const off = at(p.model, 'replica REST, batching off', c);
     const gw = at(p.model, 'gateway REST (→ that replica)', c);
+    const relay = at(p.model, RELAY, c);
     const throughputRatio = rest.throughput / p.throughput;
     const gatewayP50Overhead = gw.latency.p50Ms / rest.latency.p50Ms - 1;
     out.push({
@@ -193,6 +189,8 @@ export function compare(points: readonly MatrixPoint[]): Comparison[] {
       gatewayP50Ms: gw.latency.p50Ms,
       gatewayP50Overhead,
       gatewayP50AddedMs: gw.latency.p50Ms - rest.latency.p50Ms,
+      relayP50Ms: relay.latency.p50Ms,
+      relayP50Overhead: relay.latency.p50Ms / rest.latency.p50Ms - 1,
       restMet: throughputRatio >= TARGETS.restOverPeerThroughput && rest.latency.p99Ms <= p.latency.p99Ms,
       gatewayMet: gatewayP50Overhead <= TARGETS.gatewayP50Overhead,
     });
@@ -265,7 +263,19 @@ async function main(): Promise<void> {
   const comparisons = compare(points);
   printTable(
     `targets: Stratum REST ≥ ${TARGETS.restOverPeerThroughput}× the KServe peer's req/s at equal or better p99; gateway p50 ≤ +${TARGETS.gatewayP50Overhead * 100}% over the direct replica`,
-    ['model', 'c', 'REST/peer req/s', 'p99 REST', 'p99 peer', 'met', 'unbatched/peer', 'gateway p50 Δ', 'Δ ms', 'met'],
+    [
+      'model',
+      'c',
+      'REST/peer req/s',
+      'p99 REST',
+      'p99 peer',
+      'met',
+      'unbatched/peer',
+      'gateway p50 Δ',
+      'Δ ms',
+      'met',
+      'relay p50 Δ',
+    ],
     comparisons.map((x) => [
       x.model,
       x.concurrency,
@@ -277,6 +287,7 @@ async function main(): Promise<void> {
       `${(x.gatewayP50Overhead * 100).toFixed(0)}%`,
       x.gatewayP50AddedMs.toFixed(2),
       x.gatewayMet ? 'yes' : 'no',
+      `${(x.relayP50Overhead * 100).toFixed(0)}%`,
     ]),
   );
   const path = writeResult(quick ? 'serving-matrix-quick' : 'serving-matrix', {

@@ -16,13 +16,14 @@ import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { inference } from '@stratum/proto';
 import { ModelRuntime } from '@stratum/server/dist/serving/model-runtime';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { closedLoop, openLoop, type LoadResult, type Task } from '@stratum/server/dist/profiler/loadgen';
+import { startServer, type Started } from './process';
 import { printTable, writeResult } from './report';
 
 const REPO = join(__dirname, '..', '..');
@@ -112,32 +113,8 @@ function makeModel(): { modelPath: string; rows: number[][] } {
   return { modelPath: join(dir, 'model.onnx'), rows: expected.inputs };
 }
 
-function startReplica(modelPath: string, batching: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [REPLICA, '--model', modelPath, '--name', 'penguins', '--version', '1', ...batching],
-    {
-      env: { ...process.env, STRATUM_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /ready on (\S+)/.exec(out);
-      if (m) resolve({ url: m[1]!, child });
-    });
-    child.once('exit', (code) => reject(new Error(`replica exited (${code}): ${out}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
+const startReplica = (modelPath: string, batching: string[]): Promise<Started> =>
+  startServer([REPLICA, '--model', modelPath, '--name', 'penguins', '--version', '1', ...batching], /ready on (\S+)/);
 
 /** POST through a keep-alive pool of `sockets` connections; resolves the body, rejects non-200. */
 function restTask(url: string, rows: number[][], sockets: number): Task {
@@ -251,7 +228,7 @@ async function main(): Promise<void> {
         }
       }
     } finally {
-      await stop(replica.child);
+      await replica.stop();
     }
   }
 
