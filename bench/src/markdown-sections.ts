@@ -378,7 +378,7 @@ function profilerSection(r: ProfilerAccuracy, v: Verdict[]): string {
   return [
     `Profile took ${f(r.profileSeconds)} s.`,
     '',
-    'The measured p99 at the target rate is read the way the profiler reads its open-loop points (windows until three in a row agree within 10% in throughput and mean latency, over at least 1000 requests, as perf_analyzer does), so prediction and measurement use one estimator; the fixed-window column is one 6 s window at the same rate without that rule, where a single stall of the duty-cycled replica (a GC pause takes ten times as long at a tenth of a core) moves the p99 the most.',
+    'Each replica of the load-tested deployment first serves the closed-loop sweep the profiled replica served before its open-loop points (on a tenth of a core the JIT keeps speeding a fresh replica up for ten seconds and more). The measured p99 at the target rate is read the way the profiler reads its open-loop points (windows until three in a row agree within 10% in throughput and mean latency, over at least 1000 requests, as perf_analyzer does), so prediction and measurement use one estimator; the fixed-window column is one 6 s window at the same rate without that rule, where a single stall of the rationed replica (a GC pause takes five to ten times as long on a fifth or a tenth of a core) moves the p99 the most.',
     '',
     table(
       [

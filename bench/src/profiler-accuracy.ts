@@ -21,9 +21,15 @@ import { analyzeCapacity, NO_QOS } from '@stratum/server/dist/profiler/capacity'
 import { sampleRequests } from '@stratum/server/dist/profiler/inputs';
 import { openLoop, type LoadResult, type Task } from '@stratum/server/dist/profiler/loadgen';
 import { profileModel } from '@stratum/server/dist/profiler/profiler';
-import { inferTask, measureOpenLoopPoint, warmUp, type PointTiming } from '@stratum/server/dist/profiler/sweep';
+import {
+  inferTask,
+  measureOpenLoopPoint,
+  measurePoint,
+  warmUp,
+  type PointTiming,
+} from '@stratum/server/dist/profiler/sweep';
 import { startTierReplica, type TierReplica } from '@stratum/server/dist/profiler/tier-replica';
-import type { ModelProfile, QosAsk, TierVerdict } from '@stratum/server/dist/profiler/types';
+import type { ModelProfile, QosAsk, SweepSettings, TierVerdict } from '@stratum/server/dist/profiler/types';
 import { readOnnxSignature } from '@stratum/server/dist/onnx/signature';
 import { createRng } from '@stratum/server/dist/util/random';
 import { execFileSync } from 'node:child_process';
@@ -147,7 +153,7 @@ async function loadTest(
   bodies: ReturnType<typeof sampleRequests>['bodies'],
   rates: { target: number; capacity: number },
   timing: { durationMs: number; warmupMs: number },
-  point: PointTiming,
+  point: PointTiming & Pick<SweepSettings, 'concurrency'>,
 ): Promise<LoadTest> {
   const replicas: TierReplica[] = [];
   try {
@@ -167,9 +173,16 @@ async function loadTest(
     const sockets = Math.max(16, 2 * v.batchSize);
     const tasks = replicas.map((r) => inferTask(r.url, 'model', bodies, sockets));
     try {
-      // Every replica warm before anything is measured, all at once: a replica warmed first
-      // and then left idle while the others warm starts the measurement cold again.
-      await Promise.all(tasks.map((t) => warmUp(t.task, 1000, 500, sockets)));
+      // Every replica as warm as the profiled one was when its open-loop points were taken:
+      // it had served the closed-loop sweep of its batch setting first (on a tenth of a core,
+      // the JIT keeps speeding a fresh replica up for ten seconds and more). All at once: a
+      // replica warmed first and then left idle while the others warm starts cold again.
+      await Promise.all(
+        tasks.map(async (t) => {
+          await warmUp(t.task, 1000, 500, sockets);
+          for (const c of point.concurrency) await measurePoint(t.task, c, point);
+        }),
+      );
       let i = 0;
       const task: Task = () => tasks[i++ % tasks.length]!.task();
       const steady = async (rate: number) => {
