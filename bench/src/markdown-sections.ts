@@ -344,10 +344,16 @@ function rampSection(r: Ramp, v: Verdict[]): string {
   ].join('\n');
 }
 
+/** Which start-up a deployment gets by default, so the verdicts say which row is Stratum as deployed. */
+const COLD_START_MODES: Record<string, string> = {
+  'warm pool': "warm pool: `stratum serve`'s default, --warm-replicas 1",
+  'cold process': 'cold process: no warm pool, --warm-replicas 0',
+};
+
 function coldstartSection(r: ColdStart, v: Verdict[]): string {
   for (const x of r.results.filter((y) => y.mode !== 'already routed (first req)'))
     v.push({
-      target: `scale from zero < ${r.targets.coldStartMs} ms, median (${x.model} model, ${x.mode})`,
+      target: `scale from zero < ${r.targets.coldStartMs} ms, median (${x.model} model, ${COLD_START_MODES[x.mode] ?? x.mode})`,
       measured: `${f(x.medianMs, 0)} ms`,
       verdict: `${f(x.medianMs / r.targets.coldStartMs, 2)}× the limit: ${yes(x.medianMs < r.targets.coldStartMs)}`,
     });
