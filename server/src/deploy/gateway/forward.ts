@@ -92,6 +92,12 @@ export function requestHead(origin: Origin, o: ForwardOptions): string {
   return `${head}\r\n`;
 }
 
+const forwarded = (res: ParsedResponse): Forwarded => ({
+  status: res.status,
+  headers: passHeaders(res.headers as IncomingHttpHeaders),
+  body: res.body,
+});
+
 interface Pending {
   readonly resolve: (r: Forwarded) => void;
   readonly reject: (e: Error) => void;
@@ -151,9 +157,11 @@ class Connection {
     }
     if (!res) return;
     this.pending = null;
-    if (res.close) this.socket.destroy();
-    this.release(this, !res.close);
-    p.resolve({ status: res.status, headers: passHeaders(res.headers as IncomingHttpHeaders), body: res.body });
+    // Bytes past the answer (none was asked for): the connection is out of step, not reused.
+    const reusable = !res.close && this.parser.buffered === 0;
+    if (!reusable) this.socket.destroy();
+    this.release(this, reusable);
+    p.resolve(forwarded(res));
   }
 
   private onClose(): void {
@@ -168,8 +176,7 @@ class Connection {
     } catch (e) {
       return p.reject(e as Error);
     }
-    if (res)
-      p.resolve({ status: res.status, headers: passHeaders(res.headers as IncomingHttpHeaders), body: res.body });
+    if (res) p.resolve(forwarded(res));
     else
       p.reject(Object.assign(new Error('the replica closed the connection before answering'), { code: 'ECONNRESET' }));
   }

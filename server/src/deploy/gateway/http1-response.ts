@@ -94,6 +94,11 @@ export class ResponseParser {
 
   constructor(private readonly maxBodyBytes: number) {}
 
+  /** Bytes received and not yet part of a complete response. */
+  get buffered(): number {
+    return this.buf.length;
+  }
+
   /** The next complete response in what has arrived, or null while more bytes are needed. */
   push(chunk: Buffer): ParsedResponse | null {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);

@@ -54,7 +54,10 @@ describe('ResponseParser', () => {
     const one = 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
     const parser = new ResponseParser(100);
     expect(parser.push(Buffer.from(one))?.body.toString()).toBe('ok');
-    expect(parser.push(Buffer.from('HTTP/1.1 204 No Content\r\n\r\n'))?.status).toBe(204);
+    expect(parser.buffered).toBe(0);
+    expect(parser.push(Buffer.from('HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1'))?.status).toBe(204);
+    // What follows an answer stays buffered: the connection is out of step.
+    expect(parser.buffered).toBe('HTTP/1.1'.length);
   });
 
   it('ends a close-delimited body when the connection ends, and says a cut answer is broken', () => {
@@ -193,6 +196,25 @@ describe('Upstreams', () => {
       }
       // Whatever failed before, a good replica still answers.
       expect((await up.forward(url, opts)).status).toBe(200);
+    } finally {
+      up.close();
+      await new Promise((r) => raw.close(r));
+    }
+  });
+
+  it('does not reuse a connection that sent more than the answer', async () => {
+    const up = new Upstreams();
+    let opened = 0;
+    const twice = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
+    const raw = createNetServer((s) => {
+      opened++;
+      s.on('data', () => s.write(twice + twice));
+    });
+    const rawUrl = await listen(raw);
+    try {
+      const opts = { method: 'GET' as const, path: '/', headers: {}, maxResponseBytes: 1024 };
+      for (let i = 0; i < 3; i++) expect((await up.forward(rawUrl, opts)).body.toString()).toBe('ok');
+      expect(opened).toBe(3);
     } finally {
       up.close();
       await new Promise((r) => raw.close(r));
