@@ -209,6 +209,7 @@ export class Upstreams {
   private readonly idle = new Map<string, Connection[]>();
   private readonly open = new Map<string, number>();
   private readonly waiting = new Map<string, (() => void)[]>();
+  private readonly all = new Set<Connection>();
   private readonly maxConnections: number;
   private readonly idleMs: number;
   private closed = false;
@@ -225,10 +226,10 @@ export class Upstreams {
     return conn.send(head, o.body, o.maxResponseBytes);
   }
 
-  /** Every connection ends; requests in flight fail. */
+  /** Every connection ends; a request still in flight fails (the gateway closes this after draining). */
   close(): void {
     this.closed = true;
-    for (const list of this.idle.values()) for (const c of list) c.socket.destroy();
+    for (const c of this.all) c.socket.destroy();
     this.idle.clear();
   }
 
@@ -242,15 +243,18 @@ export class Upstreams {
       const reused = this.idle.get(origin.key)?.pop();
       if (reused) return reused;
     }
+    if (this.closed) throw Object.assign(new Error('the gateway is closing'), { code: 'ECONNABORTED' });
     this.open.set(origin.key, (this.open.get(origin.key) ?? 0) + 1);
     let released = false;
-    return new Connection(origin, (c, reusable) => {
+    const conn = new Connection(origin, (c, reusable) => {
       if (reusable && !this.closed) {
         const list = this.idle.get(origin.key) ?? [];
         list.push(c);
         this.idle.set(origin.key, list);
         c.idle(this.idleMs);
       } else {
+        c.socket.destroy();
+        this.all.delete(c);
         const list = this.idle.get(origin.key);
         const i = list?.indexOf(c) ?? -1;
         if (i >= 0) list!.splice(i, 1);
@@ -263,5 +267,7 @@ export class Upstreams {
       }
       this.waiting.get(origin.key)?.shift()?.();
     });
+    this.all.add(conn);
+    return conn;
   }
 }

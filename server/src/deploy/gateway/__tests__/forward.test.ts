@@ -221,6 +221,24 @@ describe('Upstreams', () => {
     }
   });
 
+  it('close() ends busy and idle connections: a request in flight fails, a new one is refused', async () => {
+    const up = new Upstreams();
+    // Reads and never answers.
+    const silent = createNetServer((s) => s.resume());
+    const silentUrl = await listen(silent);
+    const opts = { method: 'GET' as const, path: '/', headers: {}, maxResponseBytes: 1024 };
+    try {
+      expect((await up.forward(url, opts)).status).toBe(200);
+      const hanging = up.forward(silentUrl, opts);
+      await new Promise((r) => setTimeout(r, 20));
+      up.close();
+      await expect(hanging).rejects.toMatchObject({ code: 'ECONNRESET' });
+      await expect(up.forward(url, opts)).rejects.toThrow(/closing/);
+    } finally {
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
   it('refuses a path that would split the message', async () => {
     const up = new Upstreams();
     await expect(
