@@ -14,19 +14,14 @@
  */
 import { Deployment_State, Replica_State } from '@stratum/proto';
 import { openLoop, type LoadResult } from '@stratum/server/dist/profiler/loadgen';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { printTable, writeResult } from './report';
-import { PENGUINS_SPEC, StratumSystem } from './system';
+import { PENGUINS_SPEC, REPO, StratumSystem } from './system';
 
-const ROW = {
-  Island: 'Biscoe',
-  'Beak Length (mm)': 45.2,
-  'Beak Depth (mm)': 14.8,
-  'Flipper Length (mm)': 212,
-  'Body Mass (g)': 5200,
-  Sex: 'FEMALE',
-};
-const BODY = JSON.stringify({ rows: [ROW] });
+/** The README's example request: one penguin every penguins model calls Gentoo. */
+const BODY = JSON.stringify(JSON.parse(readFileSync(join(REPO, 'examples', 'penguins-request.json'), 'utf8')));
 
 /**
  * The default budget is generous: loopback through the gateway, with the load generator and

@@ -3,7 +3,7 @@
  * workers, and client commands, each its own OS process talking gRPC over loopback.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,15 +11,12 @@ import { join } from 'node:path';
 export const REPO = join(__dirname, '..', '..', '..', '..');
 export const CLI = join(REPO, 'server', 'dist', 'cli', 'main.js');
 
-/** A penguin every penguins model of the examples calls Gentoo. */
-export const GENTOO = {
-  Island: 'Biscoe',
-  'Beak Length (mm)': 45.2,
-  'Beak Depth (mm)': 14.8,
-  'Flipper Length (mm)': 212,
-  'Body Mass (g)': 5200,
-  Sex: 'FEMALE',
-};
+/** A penguin every penguins model of the examples calls Gentoo: the row of examples/penguins-request.json. */
+export const GENTOO = (
+  JSON.parse(readFileSync(join(REPO, 'examples', 'penguins-request.json'), 'utf8')) as {
+    rows: Record<string, string | number>[];
+  }
+).rows[0]!;
 
 export function tempHome(): string {
   return mkdtempSync(join(tmpdir(), 'stratum-e2e-'));
