@@ -25,11 +25,9 @@ export const REDACT_PATHS = [
 ];
 
 export function createLogger(name: string, level = process.env.STRATUM_LOG_LEVEL ?? 'info'): Logger {
-  // Synchronous: a line logged just before process.exit ("draining") must not be lost.
-  return pino(
-    { name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
-    pino.destination({ dest: 2, sync: true }),
-  );
+  // Asynchronous writes; pino flushes what is pending when the process exits (a replica's
+  // "draining" line just before process.exit included), so nothing logged is lost.
+  return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, pino.destination(2));
 }
 
 /** A logger that drops everything: for tests and library use. */
