@@ -67,7 +67,8 @@ export function parseHead(text: string): Head {
   const close = connection.includes('close') || (m[1] === '0' && !connection.includes('keep-alive'));
   const te = String(headers['transfer-encoding'] ?? '').toLowerCase();
   let framing: Framing;
-  if (status === 204 || status === 304 || (status >= 100 && status < 200)) framing = { kind: 'length', remaining: 0 };
+  // (1xx heads carry no body either; push() skips them before reading one.)
+  if (status === 204 || status === 304) framing = { kind: 'length', remaining: 0 };
   else if (te.includes('chunked')) framing = { kind: 'chunked' };
   else if (headers['content-length'] !== undefined) {
     const n = Number(headers['content-length']);
