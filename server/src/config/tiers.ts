@@ -5,7 +5,7 @@
  *
  *   tiers:
  *     - name: edge
- *       cpus: 0.5          # fractional below one core: emulated by duty-cycling (profiler/emulation.ts)
+ *       cpus: 0.5          # fractional below one core: a CPU quota on one core (profiler/emulation.ts)
  *       threads: 1         # onnxruntime intra-op threads (default: whole cpus, at least 1)
  *       memory: 256Mi      # or memoryMb: 256
  *       costPerHour: 0.02
@@ -168,7 +168,7 @@ export interface EmulatedTierWorker {
   readonly tier: string;
   readonly resources: { readonly cpus: number; readonly memoryMb: number; readonly gpus: number };
   readonly labels: Readonly<Record<string, string>>;
-  /** Applied to each replica process: `limitedCommand` / `startDutyCycle` in profiler/emulation.ts. */
+  /** Applied to each replica process: `spawnUnderLimits` in profiler/tier-replica.ts. */
   readonly limits: { readonly cpus: number; readonly threads: number; readonly memoryMb: number };
 }
 

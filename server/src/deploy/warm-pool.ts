@@ -27,8 +27,9 @@ export interface WarmPoolOptions {
   readonly lineTimeoutMs?: number;
   /**
    * An emulated tier worker's limits: each process starts pinned to the tier's cores, and is
-   * duty-cycled to the tier's CPU share from its load on (a waiting process is idle, so cycling
-   * it would only cost the agent wake-ups); its threads come with the load's arguments.
+   * held to the tier's CPU share from its load on (a waiting process is idle; starting it
+   * unthrottled refills the pool sooner, and a duty cycle on it would only cost the agent
+   * wake-ups); its threads come with the load's arguments.
    */
   readonly limits?: TierLimits;
   readonly machine?: Machine;
@@ -55,11 +56,11 @@ class WarmProcess {
 
   constructor(script: string, env: NodeJS.ProcessEnv, limits?: TierLimits, machine?: Machine) {
     const options = { env, stdio: ['pipe', 'pipe', 'pipe'] as 'pipe'[] };
-    // Pinned from the start; duty-cycled only from the load on (see startDuty).
+    // Pinned from the start; held to the CPU share only from the load on (see limitCpu).
     this.limited = limits
       ? spawnUnderLimits(limits, process.execPath, [script], options, {
           ...(machine ? { machine } : {}),
-          dutyLater: true,
+          cpuLater: true,
         })
       : undefined;
     this.child = this.limited?.child ?? spawn(process.execPath, [script], options);
@@ -109,8 +110,8 @@ class WarmProcess {
   }
 
   /** From the load on, the process gets only the tier's CPU share. */
-  startDuty(): void {
-    this.limited?.startDuty();
+  limitCpu(): void {
+    this.limited?.limitCpu();
   }
 
   send(line: string): void {
@@ -191,7 +192,7 @@ export class WarmPool {
     const owned = p ?? this.spawn();
     try {
       if (fresh) await owned.line(WAITING, this.timeoutMs);
-      owned.startDuty();
+      owned.limitCpu();
       owned.send(encodeLoad(args));
       const m = await owned.line(READY_LINE, this.timeoutMs);
       return { url: m[1]!, pid: owned.child.pid!, stop: () => owned.stop(), exited: owned.exited };

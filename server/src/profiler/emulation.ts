@@ -2,11 +2,13 @@
  * Emulating a tier on one machine. A replica process runs under its tier's limits:
  *
  * - CPU affinity: `taskset -c` (util-linux) pins it to ceil(cpus) cores. Without taskset the
- *   process may use every core; the duty cycle then carries the whole share (cpus / cores here).
- * - A share below its cores (0.5 cpu on one core): the process is duty-cycled, SIGCONT for
- *   share × period and SIGSTOP for the rest of each period (10 ms by default; duty-cycle.ts).
- *   This is emulation, not isolation: like a CFS quota it caps the CPU time per period, and a
- *   request that arrives while the process is stopped waits for the next running slice.
+ *   process may use every core; the share below then carries the whole limit (cpus / cores here).
+ * - A share below its cores (0.5 cpu on one core): a CFS bandwidth quota on a cgroup of its own
+ *   (cpu-quota.ts), as Kubernetes holds a container's CPU limit, where this process can make
+ *   cgroups; otherwise duty-cycled, SIGCONT for share × period and SIGSTOP for the rest of each
+ *   period (duty-cycle.ts). Both cap the CPU time per 10 ms period; the quota lets a request
+ *   run as soon as it arrives while time is left in the period, the duty cycle makes one that
+ *   arrives in a stopped phase wait for the next running slice.
  * - onnxruntime's intra-op threads: replica-main --threads.
  * - Memory: nothing caps it while it runs; the replica's peak resident set (VmHWM) after load
  *   and after the sweep is compared with the tier's memory, and a model over it is reported as
@@ -16,6 +18,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
+
+import { quotaFor, thisCpuHierarchy, type CpuHierarchy } from './cpu-quota';
 
 export interface TierLimits {
   readonly cpus: number;
@@ -27,14 +31,21 @@ export interface Machine {
   readonly cpuCount: number;
   /** Whether `taskset` (util-linux) can be run. */
   readonly taskset: boolean;
+  /** Where a CPU quota can be set (cpu-quota.ts); absent or null: nowhere, the duty cycle holds the share. */
+  readonly cpuQuota?: CpuHierarchy | null;
 }
 
 export interface EmulationPlan {
   /** Cores the process is pinned to; null without taskset. */
   readonly cpuset: readonly number[] | null;
-  /** Share of each period the process runs; 1 means no duty cycle. */
+  /** Share of its cores' time the process gets in each period; 1 means no limit below them. */
   readonly duty: number;
   readonly periodMs: number;
+  /** What holds a share below 1: a cgroup's CFS quota (`cpus` of CPU time per period), or the duty cycle. */
+  readonly share:
+    | { readonly by: 'cfs-quota'; readonly cpus: number; readonly hierarchy: CpuHierarchy }
+    | { readonly by: 'duty-cycle' }
+    | null;
   readonly threads: number;
   readonly memoryMb: number;
   /** Human-readable: what is applied, and what could not be. */
@@ -66,19 +77,31 @@ export function emulationPlan(limits: TierLimits, machine: Machine, slot = 0): E
   } else {
     duty = Math.min(1, limits.cpus / n);
     notes.push(
-      `taskset (util-linux) not found: no CPU affinity; the share is held by the duty cycle alone (${round(limits.cpus)} of ${n} cores)`,
+      `taskset (util-linux) not found: no CPU affinity; the CPU share alone holds the limit (${round(limits.cpus)} of ${n} cores)`,
     );
   }
-  if (duty < 1)
+  const ofCores = `${round(duty * 100, 0)}% of its core${(cpuset?.length ?? n) === 1 ? '' : 's'}`;
+  let share: EmulationPlan['share'] = null;
+  if (duty < 1 && machine.cpuQuota) {
+    const cpus = round(duty * (cpuset?.length ?? n), 4);
+    const q = quotaFor(cpus, DUTY_PERIOD_MS);
+    share = { by: 'cfs-quota', cpus, hierarchy: machine.cpuQuota };
     notes.push(
-      `duty-cycled: runs ${round(duty * DUTY_PERIOD_MS)} ms of every ${DUTY_PERIOD_MS} ms (SIGCONT/SIGSTOP), ${round(duty * 100, 0)}% of its core${cores === 1 ? '' : 's'}`,
+      `CFS quota: ${round(q.quotaUs / 1000)} ms of CPU time per ${round(q.periodUs / 1000)} ms (cgroup ${machine.cpuQuota.version}), ${ofCores}`,
     );
+  } else if (duty < 1) {
+    share = { by: 'duty-cycle' };
+    notes.push(
+      `duty-cycled: runs ${round(duty * DUTY_PERIOD_MS)} ms of every ${DUTY_PERIOD_MS} ms (SIGCONT/SIGSTOP; no writable cgroup for a CPU quota), ${ofCores}`,
+    );
+  }
   notes.push(`${limits.threads} onnxruntime thread${limits.threads === 1 ? '' : 's'}`);
   notes.push(`memory cap ${round(limits.memoryMb, 0)} MiB, checked against the peak resident set (VmHWM)`);
   return {
     cpuset,
     duty: round(duty, 4),
     periodMs: DUTY_PERIOD_MS,
+    share,
     threads: limits.threads,
     memoryMb: limits.memoryMb,
     notes,
@@ -97,7 +120,7 @@ export function limitedCommand(
 
 let tasksetFound: boolean | undefined;
 
-/** This machine: its cores and whether taskset runs (checked once). */
+/** This machine: its cores, whether taskset runs and where a CPU quota can be set (checked once). */
 export function thisMachine(): Machine {
   if (tasksetFound === undefined) {
     try {
@@ -107,5 +130,5 @@ export function thisMachine(): Machine {
       tasksetFound = false;
     }
   }
-  return { cpuCount: cpus().length, taskset: tasksetFound };
+  return { cpuCount: cpus().length, taskset: tasksetFound, cpuQuota: thisCpuHierarchy() };
 }

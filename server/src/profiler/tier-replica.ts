@@ -1,6 +1,7 @@
 /**
  * The one wrapper around a replica process under a tier's limits (emulation.ts): started
- * through taskset, duty-cycled, its memory read from /proc, stopped cleanly. The profiler and
+ * through taskset, held to its CPU share (a cgroup's CFS quota, or the duty cycle where no
+ * cgroup can be made), its memory read from /proc, stopped cleanly. The profiler and
  * bench/profiler-accuracy use it; a model over the tier's memory while loading is stopped and
  * reported (MemoryCapExceeded), never left to exhaust the machine.
  */
@@ -8,6 +9,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { CpuQuota } from './cpu-quota';
 import { DutyCycle } from './duty-cycle';
 import {
   emulationPlan,
@@ -89,40 +91,60 @@ function exitOf(child: ChildProcess): Promise<void> {
 export interface LimitedProcess {
   readonly child: ChildProcess;
   readonly plan: EmulationPlan;
-  /** Starts the duty cycle if it is not running (spawnUnderLimits starts it unless told to wait). */
-  startDuty(): void;
-  /** Ends the duty cycle and leaves the process running: call before signalling it to stop. */
+  /** Holds the process to its CPU share from now on, if it is not already (spawnUnderLimits does unless told to wait). */
+  limitCpu(): void;
+  /**
+   * Ends what could leave the process unable to run: the duty cycle (its SIGSTOP). Call before
+   * signalling it to stop. A CFS quota stays on, so the process drains under its share; its
+   * cgroup is removed once the process has exited.
+   */
   release(): Promise<void>;
 }
 
+/** The running enforcement of a CPU share below the process's cores. */
+function holdShare(plan: EmulationPlan, pid: number): { release(): Promise<void>; exited(): void } {
+  const share = plan.share;
+  if (share?.by === 'cfs-quota') {
+    try {
+      const quota = CpuQuota.apply(share.hierarchy, pid, share.cpus, plan.periodMs);
+      return { release: () => Promise.resolve(), exited: () => quota.remove() };
+    } catch {
+      // The probe said it could (emulation.thisMachine); if the kernel refuses now, the duty cycle holds it.
+    }
+  }
+  const cycle = DutyCycle.start(pid, plan.duty, plan.periodMs);
+  return { release: () => cycle.stop(), exited: () => undefined };
+}
+
 /**
- * Spawns `command args` under a tier's limits: pinned with taskset and duty-cycled per the
- * emulation plan (the thread count is the caller's flag to pass, e.g. replica-main --threads).
- * `dutyLater`: the caller starts the duty cycle itself (an idle process gains nothing from it).
+ * Spawns `command args` under a tier's limits: pinned with taskset and held to its CPU share
+ * per the emulation plan (the thread count is the caller's flag to pass, e.g. replica-main
+ * --threads). `cpuLater`: the caller calls limitCpu itself (an idle process gains nothing from
+ * the limit, and a duty cycle would only cost the caller wake-ups).
  */
 export function spawnUnderLimits(
   limits: TierLimits,
   command: string,
   args: readonly string[],
   options: SpawnOptions,
-  o: { readonly slot?: number; readonly machine?: Machine; readonly dutyLater?: boolean } = {},
+  o: { readonly slot?: number; readonly machine?: Machine; readonly cpuLater?: boolean } = {},
 ): LimitedProcess {
   const plan = emulationPlan(limits, o.machine ?? thisMachine(), o.slot ?? 0);
   const limited = limitedCommand(plan, command, args);
   const child = spawn(limited.command, limited.args, options);
-  let duty: DutyCycle | undefined;
-  const startDuty = (): void => {
+  let held: ReturnType<typeof holdShare> | undefined;
+  child.once('exit', () => held?.exited());
+  const limitCpu = (): void => {
     const running = child.exitCode === null && child.signalCode === null;
-    if (!duty && running && child.pid !== undefined && plan.duty < 1)
-      duty = DutyCycle.start(child.pid, plan.duty, plan.periodMs);
+    if (!held && running && child.pid !== undefined && plan.share) held = holdShare(plan, child.pid);
   };
-  if (!o.dutyLater) startDuty();
+  if (!o.cpuLater) limitCpu();
   return {
     child,
     plan,
-    startDuty,
+    limitCpu,
     release: async () => {
-      await duty?.stop();
+      await held?.release();
     },
   };
 }

@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 
 import { DEFAULT_TIERS, type Tier } from '../../config/tiers';
 import { analyzeCapacity, NO_QOS, qosCheck } from '../capacity';
+import { emulationPlan, thisMachine } from '../emulation';
 import { profileModel, sweepSettings } from '../profiler';
 import type { ModelProfile, ProfileEvent } from '../types';
 import { writeModel } from './model';
@@ -14,7 +15,7 @@ import { writeModel } from './model';
 const [cloud, , defaultEdge] = DEFAULT_TIERS as [Tier, Tier, Tier];
 /**
  * A tenth of a core: far below the share a busy two-core machine leaves any one process (other
- * test files run beside this one), so the duty cycle, not the contention, is what binds it.
+ * test files run beside this one), so its CPU share, not the contention, is what binds it.
  */
 const edge: Tier = { ...defaultEdge, cpus: 0.1 };
 const pico: Tier = { ...defaultEdge, name: 'pico', memoryMb: 32 };
@@ -81,9 +82,13 @@ describe('profileModel on real replicas', () => {
         `${t.tier.name} open loop: ${t.openLoop!.map((p) => `${p.offeredRps}/s → ${p.throughput.toFixed(0)}/s p99 ${p.p99Ms.toFixed(2)} ms`).join(', ')}`,
       );
     }
-    expect(profile.tiers[1]!.emulation).toContain(
-      'duty-cycled: runs 1 ms of every 10 ms (SIGCONT/SIGSTOP), 10% of its core',
+    // The share is held as this machine can (a CFS quota, or the duty cycle), and the profile says which.
+    expect(profile.tiers[1]!.emulation).toContainEqual(
+      expect.stringMatching(
+        /^(CFS quota: 1 ms of CPU time per 10 ms \(cgroup v[12]\)|duty-cycled: runs 1 ms of every 10 ms \(SIGCONT\/SIGSTOP; no writable cgroup for a CPU quota\)), 10% of its core$/,
+      ),
     );
+    expect(profile.tiers[1]!.emulation).toEqual(emulationPlan(edge, thisMachine()).notes);
   });
 
   it('orders the tiers as their limits imply: cloud serves well over 1.5 × what edge serves', () => {

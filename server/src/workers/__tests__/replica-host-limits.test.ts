@@ -1,7 +1,8 @@
 /**
  * Replicas on an emulated tier worker run under the tier's limits, observed on the real
- * replica processes through /proc: the cores they may run on, their thread flag, the duty
- * cycle's stops, and a model over the tier's memory reported as not fitting, without restarts.
+ * replica processes through /proc: the cores they may run on, their thread flag, their CPU
+ * share (their own cgroup's quota, or the duty cycle's stops), and a model over the tier's
+ * memory reported as not fitting, without restarts.
  */
 import { create } from '@bufbuild/protobuf';
 import { ReplicaAssignmentSchema, type ReplicaStatus } from '@stratum/proto';
@@ -12,6 +13,7 @@ import { WarmPool } from '../../deploy/warm-pool';
 import { waitFor } from '../../cli/__tests__/harness';
 import { inferBody, http, tinyAnswer, tinyModelFile } from '../../deploy/gateway/__tests__/harness';
 import { emulationPlan, thisMachine, type TierLimits } from '../../profiler/emulation';
+import { expectHeldToShare } from '../../profiler/__tests__/limits';
 import { replicaMainPath } from '../../profiler/tier-replica';
 import { silentLogger } from '../../util/log';
 import { ReplicaHost } from '../replica-host';
@@ -48,16 +50,6 @@ function hostWith(limits: TierLimits, pool?: WarmPool): ReplicaHost {
   });
 }
 
-/** Of 200 looks at the process's state about 2 ms apart, how many found it stopped (T). */
-async function stoppedSamples(pid: number): Promise<number> {
-  let stopped = 0;
-  for (let i = 0; i < 200; i++) {
-    if (/^\d+ \(.*\) T/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) stopped++;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  return stopped;
-}
-
 const statusOf = (host: ReplicaHost, id: string): ReplicaStatus | undefined =>
   host.statuses().find((s) => s.replicaId === id);
 
@@ -81,16 +73,14 @@ describe('replicas on an emulated tier worker', () => {
     if (plan.cpuset) expect(procField(pid, 'Cpus_allowed_list')).toBe(plan.cpuset.join(','));
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     expect(argv[argv.indexOf('--threads') + 1]).toBe('1');
-    // Duty-cycled at half its core: some samples catch it stopped (state T).
-    const stopped = await stoppedSamples(pid);
-    console.log(`edge replica pid ${pid}: ${plan.notes.join('; ')}; stopped in ${stopped}/200 samples`);
-    expect(stopped).toBeGreaterThan(0);
+    // Held to half its core.
+    console.log(`edge replica pid ${pid}: ${plan.notes.join('; ')}; ${await expectHeldToShare(pid, plan)}`);
     const res = await http(`${ready.url}/v2/models/tiny/infer`, { body: JSON.stringify(inferBody([[1, 2, 3, 4]])) });
     expect(res.status).toBe(200);
     res
       .json<{ outputs: { data: number[] }[] }>()
       .outputs[0]!.data.forEach((v, i) => expect(v).toBeCloseTo(tinyAnswer([1, 2, 3, 4])[i]!, 5));
-    // Unassigned: it drains and leaves, duty cycle or not.
+    // Unassigned: it drains and leaves, under its share.
     host.reconcile([]);
     await waitFor('the replica gone', () => (host!.statuses().length === 0 ? true : undefined));
     expect(() => process.kill(pid, 0)).toThrow();
@@ -134,10 +124,8 @@ describe('replicas on an emulated tier worker', () => {
     if (plan.cpuset) expect(procField(ready.pid, 'Cpus_allowed_list')).toBe(plan.cpuset.join(','));
     const argv = readFileSync(`/proc/${ready.pid}/cmdline`, 'utf8').split('\0');
     expect(argv).toContain(warmScript);
-    // Cycled from its load on (while it waited it was idle, and left alone).
-    const stopped = await stoppedSamples(ready.pid);
-    console.log(`pooled edge replica pid ${ready.pid}: stopped in ${stopped}/200 samples`);
-    expect(stopped).toBeGreaterThan(0);
+    // Held to its share from its load on (while it waited it was idle, and left alone).
+    console.log(`pooled edge replica pid ${ready.pid}: ${await expectHeldToShare(ready.pid, plan)}`);
     const res = await http(`${ready.url}/v2/models/tiny/infer`, { body: JSON.stringify(inferBody([[1, 2, 3, 4]])) });
     expect(res.status).toBe(200);
   });

@@ -1,0 +1,189 @@
+/**
+ * A CPU share enforced by the kernel: the CFS bandwidth quota of a cgroup, which is how a
+ * container's CPU limit is held under Kubernetes. Preferred to the SIGSTOP/SIGCONT duty cycle
+ * (duty-cycle.ts) wherever a cgroup can be made: the quota is work-conserving within a period,
+ * so a request that arrives while the process is idle runs at once instead of waiting out a
+ * stopped phase, and a short GC pause is not stretched by a whole stop. Measured here, one
+ * replica at 0.2 cpu and 400 req/s: per-second p99 2–14 ms under the quota, 11–82 ms
+ * duty-cycled.
+ *
+ * Each limited process gets a group of its own, `<cpu hierarchy>/stratum/<pid>`, removed when
+ * the process has exited. Layout: cgroup v1 (`cpu.cfs_quota_us`, `cpu.cfs_period_us`) or v2
+ * (`cpu.max`), found from /proc/self/mounts and /proc/self/cgroup.
+ */
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export type CgroupVersion = 'v1' | 'v2';
+
+/** Where Stratum's groups go: `dir` is the `stratum` group under this process's own cpu group. */
+export interface CpuHierarchy {
+  readonly version: CgroupVersion;
+  readonly dir: string;
+}
+
+/** The kernel's smallest quota and period (1 ms). */
+const MIN_US = 1000;
+
+/**
+ * Quota and period for `cpus` (a share, 0.5 = half a core) with a period of `periodMs`; the
+ * period is lengthened where the quota would fall under the kernel's 1 ms minimum.
+ */
+export function quotaFor(cpus: number, periodMs: number): { quotaUs: number; periodUs: number } {
+  if (!(cpus > 0)) throw new RangeError(`a CPU quota needs a share above 0, got ${cpus}`);
+  const periodUs = Math.max(Math.round(periodMs * 1000), Math.ceil(MIN_US / cpus));
+  return { quotaUs: Math.max(MIN_US, Math.round(cpus * periodUs)), periodUs };
+}
+
+/** The files to write, in order, to set a quota (v1 refuses a quota over its period's bounds otherwise). */
+export function quotaWrites(version: CgroupVersion, q: { quotaUs: number; periodUs: number }): [string, string][] {
+  return version === 'v1'
+    ? [
+        ['cpu.cfs_period_us', String(q.periodUs)],
+        ['cpu.cfs_quota_us', String(q.quotaUs)],
+      ]
+    : [['cpu.max', `${q.quotaUs} ${q.periodUs}`]];
+}
+
+/**
+ * The cpu hierarchy this process is in, from the text of /proc/self/mounts and /proc/self/cgroup;
+ * v1's cpu controller first (it is where the controller is when both are mounted), else v2.
+ */
+export function cpuHierarchyOf(mounts: string, cgroups: string): CpuHierarchy | null {
+  const lines = mounts.split('\n').map((l) => l.split(' '));
+  const own = (match: (controllers: string[]) => boolean): string | undefined =>
+    cgroups
+      .split('\n')
+      .map((l) => /^\d+:([^:]*):(.*)$/.exec(l))
+      .find((m) => m && match(m[1]!.split(',')))?.[2];
+  const v1 = lines.find(([, , type, opts]) => type === 'cgroup' && (opts ?? '').split(',').includes('cpu'));
+  const v1Path = own((c) => c.includes('cpu'));
+  if (v1 && v1Path !== undefined) return { version: 'v1', dir: join(v1[1]!, v1Path, 'stratum') };
+  const v2 = lines.find(([, , type]) => type === 'cgroup2');
+  const v2Path = own((c) => c.length === 1 && c[0] === '');
+  if (v2 && v2Path !== undefined) return { version: 'v2', dir: join(v2[1]!, v2Path, 'stratum') };
+  return null;
+}
+
+const quotaFile = (version: CgroupVersion): string => (version === 'v1' ? 'cpu.cfs_quota_us' : 'cpu.max');
+
+/** Groups left by processes that are gone (a Stratum that was killed); a busy one is left alone. */
+function sweep(h: CpuHierarchy): void {
+  for (const name of readdirSync(h.dir).filter((n) => /^\d+$/.test(n))) {
+    try {
+      process.kill(Number(name), 0);
+    } catch {
+      try {
+        rmdirSync(join(h.dir, name));
+      } catch {
+        // Not empty, or not ours.
+      }
+    }
+  }
+}
+
+/**
+ * Whether this process can make groups with a CPU quota here: makes `stratum` (and, on v2,
+ * enables the cpu controller for it), then a probe group, sets a quota on it and removes it.
+ */
+export function probeCpuHierarchy(h: CpuHierarchy | null): CpuHierarchy | null {
+  if (!h) return null;
+  const probe = join(h.dir, `probe-${process.pid}`);
+  try {
+    mkdirSync(h.dir, { recursive: true });
+    if (h.version === 'v2') {
+      // v2 hands a controller down one level at a time: into `stratum`, then into its groups.
+      try {
+        writeFileSync(join(dirname(h.dir), 'cgroup.subtree_control'), '+cpu');
+      } catch {
+        // Already on, or refused (a group with processes of its own): the next write says which.
+      }
+      writeFileSync(join(h.dir, 'cgroup.subtree_control'), '+cpu');
+    }
+    mkdirSync(probe, { recursive: true });
+    for (const [file, value] of quotaWrites(h.version, quotaFor(0.5, 10))) writeFileSync(join(probe, file), value);
+    sweep(h);
+    return h;
+  } catch {
+    return null;
+  } finally {
+    try {
+      rmdirSync(probe);
+    } catch {
+      // Never made.
+    }
+  }
+}
+
+let found: CpuHierarchy | null | undefined;
+
+/** This machine's writable cpu hierarchy, or null (checked once). */
+export function thisCpuHierarchy(): CpuHierarchy | null {
+  if (found === undefined) {
+    let mounts = '';
+    let cgroups = '';
+    try {
+      mounts = readFileSync('/proc/self/mounts', 'utf8');
+      cgroups = readFileSync('/proc/self/cgroup', 'utf8');
+    } catch {
+      // Not Linux.
+    }
+    found = probeCpuHierarchy(cpuHierarchyOf(mounts, cgroups));
+  }
+  return found;
+}
+
+export interface QuotaUsage {
+  /** Periods the group ran in, and those it was throttled in (cpu.stat). */
+  readonly periods: number;
+  readonly throttled: number;
+}
+
+export class CpuQuota {
+  private removed = false;
+
+  private constructor(
+    readonly dir: string,
+    private readonly version: CgroupVersion,
+  ) {}
+
+  /** Moves `pid` (and the threads it starts from then on) into a new group holding it to `cpus`. */
+  static apply(h: CpuHierarchy, pid: number, cpus: number, periodMs: number): CpuQuota {
+    const dir = join(h.dir, String(pid));
+    mkdirSync(dir, { recursive: true });
+    const quota = new CpuQuota(dir, h.version);
+    try {
+      for (const [file, value] of quotaWrites(h.version, quotaFor(cpus, periodMs)))
+        writeFileSync(join(dir, file), value);
+      writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+    } catch (e) {
+      quota.remove();
+      throw e;
+    }
+    return quota;
+  }
+
+  /** The quota as the kernel holds it, e.g. "2000 10000" (µs of CPU per period). */
+  setting(): string {
+    const quota = readFileSync(join(this.dir, quotaFile(this.version)), 'utf8').trim();
+    if (this.version === 'v2') return quota;
+    return `${quota} ${readFileSync(join(this.dir, 'cpu.cfs_period_us'), 'utf8').trim()}`;
+  }
+
+  usage(): QuotaUsage {
+    const stat = readFileSync(join(this.dir, 'cpu.stat'), 'utf8');
+    const n = (key: string): number => Number(new RegExp(`^${key} (\\d+)`, 'm').exec(stat)?.[1] ?? 0);
+    return { periods: n('nr_periods'), throttled: n('nr_throttled') };
+  }
+
+  /** Removes the group; the kernel refuses while a process is in it, so call after the process exited. */
+  remove(): void {
+    if (this.removed) return;
+    try {
+      rmdirSync(this.dir);
+      this.removed = true;
+    } catch {
+      // Still busy (the caller retries on exit) or already gone.
+    }
+  }
+}
