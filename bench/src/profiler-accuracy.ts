@@ -2,7 +2,8 @@
  * bench/profiler-accuracy: does the profiler's recommendation hold? The scikit-learn penguins
  * classifier (server/test-fixtures/make_sklearn_onnx.py) is profiled on cloud, fog and edge;
  * for a few QoS targets derived from that profile, the recommendation (tier, replicas, batch
- * size) is then load-tested: that many replicas under the tier's limits, all warmed at once,
+ * size) is then load-tested: that many replicas under the tier's limits, all readied at once
+ * as the profiler readies its replica for open-loop points (prepareForOpenLoop),
  * then at each rate a ramp (short unmeasured windows until two agree) before the measured
  * window; open loops with random (Poisson) arrivals at the target rate (spread round-robin),
  * and one at the predicted capacity (replicas × measured throughput per replica). The
@@ -20,14 +21,8 @@ import { DEFAULT_TIERS, type Tier } from '@stratum/server/dist/config/tiers';
 import { analyzeCapacity, NO_QOS } from '@stratum/server/dist/profiler/capacity';
 import { sampleRequests } from '@stratum/server/dist/profiler/inputs';
 import { openLoop, type LoadResult, type Task } from '@stratum/server/dist/profiler/loadgen';
-import { profileModel } from '@stratum/server/dist/profiler/profiler';
-import {
-  inferTask,
-  measureOpenLoopPoint,
-  measurePoint,
-  warmUp,
-  type PointTiming,
-} from '@stratum/server/dist/profiler/sweep';
+import { openLoopSockets, prepareForOpenLoop, profileModel } from '@stratum/server/dist/profiler/profiler';
+import { inferTask, measureOpenLoopPoint, type PointTiming } from '@stratum/server/dist/profiler/sweep';
 import { startTierReplica, type TierReplica } from '@stratum/server/dist/profiler/tier-replica';
 import type { ModelProfile, QosAsk, SweepSettings, TierVerdict } from '@stratum/server/dist/profiler/types';
 import { readOnnxSignature } from '@stratum/server/dist/onnx/signature';
@@ -169,20 +164,13 @@ async function loadTest(
       );
     }
     // One keep-alive pool per replica for the warm-up and the open loops, so no connection
-    // is opened while measuring; the warm-up keeps every socket busy, which also fills batches.
-    const sockets = Math.max(16, 2 * v.batchSize);
+    // is opened while measuring.
+    const sockets = openLoopSockets(v.batchSize);
     const tasks = replicas.map((r) => inferTask(r.url, 'model', bodies, sockets));
     try {
-      // Every replica as warm as the profiled one was when its open-loop points were taken:
-      // it had served the closed-loop sweep of its batch setting first (on a tenth of a core,
-      // the JIT keeps speeding a fresh replica up for ten seconds and more). All at once: a
-      // replica warmed first and then left idle while the others warm starts cold again.
-      await Promise.all(
-        tasks.map(async (t) => {
-          await warmUp(t.task, 1000, 500, sockets);
-          for (const c of point.concurrency) await measurePoint(t.task, c, point);
-        }),
-      );
+      // Every replica readied as the profiled one was before its open-loop points. All at
+      // once: a replica readied first and then left idle while the others are starts cold again.
+      await Promise.all(replicas.map((r, i) => prepareForOpenLoop(r, tasks[i]!.task, bodies, point, sockets)));
       let i = 0;
       const task: Task = () => tasks[i++ % tasks.length]!.task();
       const steady = async (rate: number) => {

@@ -35,14 +35,20 @@ export function quotaFor(cpus: number, periodMs: number): { quotaUs: number; per
   return { quotaUs: Math.max(MIN_US, Math.round(cpus * periodUs)), periodUs };
 }
 
-/** The files to write, in order, to set a quota (v1 refuses a quota over its period's bounds otherwise). */
-export function quotaWrites(version: CgroupVersion, q: { quotaUs: number; periodUs: number }): [string, string][] {
+/**
+ * The files to write, in order, to set a quota, or none (`quotaUs` null): the period first on
+ * v1, which checks a quota against the period it has.
+ */
+export function quotaWrites(
+  version: CgroupVersion,
+  q: { quotaUs: number | null; periodUs: number },
+): [string, string][] {
   return version === 'v1'
     ? [
         ['cpu.cfs_period_us', String(q.periodUs)],
-        ['cpu.cfs_quota_us', String(q.quotaUs)],
+        ['cpu.cfs_quota_us', String(q.quotaUs ?? -1)],
       ]
-    : [['cpu.max', `${q.quotaUs} ${q.periodUs}`]];
+    : [['cpu.max', `${q.quotaUs ?? 'max'} ${q.periodUs}`]];
 }
 
 /**
@@ -145,22 +151,36 @@ export class CpuQuota {
   private constructor(
     readonly dir: string,
     private readonly version: CgroupVersion,
+    private readonly quota: { quotaUs: number; periodUs: number },
   ) {}
+
+  private write(unlimited: boolean): void {
+    const q = unlimited ? { ...this.quota, quotaUs: null } : this.quota;
+    for (const [file, value] of quotaWrites(this.version, q)) writeFileSync(join(this.dir, file), value);
+  }
 
   /** Moves `pid` (and the threads it starts from then on) into a new group holding it to `cpus`. */
   static apply(h: CpuHierarchy, pid: number, cpus: number, periodMs: number): CpuQuota {
     const dir = join(h.dir, String(pid));
     mkdirSync(dir, { recursive: true });
-    const quota = new CpuQuota(dir, h.version);
+    const quota = new CpuQuota(dir, h.version, quotaFor(cpus, periodMs));
     try {
-      for (const [file, value] of quotaWrites(h.version, quotaFor(cpus, periodMs)))
-        writeFileSync(join(dir, file), value);
+      quota.write(false);
       writeFileSync(join(dir, 'cgroup.procs'), String(pid));
     } catch (e) {
       quota.remove();
       throw e;
     }
     return quota;
+  }
+
+  /** Lets the group's processes run unthrottled until restore(). */
+  lift(): void {
+    this.write(true);
+  }
+
+  restore(): void {
+    this.write(false);
   }
 
   /** The quota as the kernel holds it, e.g. "2000 10000" (µs of CPU per period). */

@@ -12,7 +12,8 @@ import { readOnnxSignature } from '../onnx/signature';
 import type { Machine } from './emulation';
 import { sampleRequests, type SampleOptions } from './inputs';
 import { createRng } from '../util/random';
-import { inferTask, measureOpenLoopPoint, measurePoint, warmUp } from './sweep';
+import type { Task } from './loadgen';
+import { inferTask, measureOpenLoopPoint, measurePoint, settleReplica, warmUp } from './sweep';
 import { MemoryCapExceeded, startTierReplica, type TierReplica } from './tier-replica';
 import {
   DEFAULT_SWEEP,
@@ -222,6 +223,30 @@ async function profileTier(tier: Tier, run: TierRun): Promise<TierProfile> {
   return result(true, '');
 }
 
+/** As many sockets as could be in flight at an open loop's highest rate for a few of its p99s; the pool queues the rest. */
+export const openLoopSockets = (batchSize: number): number => Math.max(16, 2 * batchSize);
+
+/** Per concurrency level of settleReplica. */
+const SETTLE_MS = 400;
+
+/**
+ * Readies a replica for open-loop points (the profiler's, and bench/profiler-accuracy's load
+ * test of the same deployment, so both measure replicas in the same state): settled at full
+ * speed (sweep.settleReplica), then, under the tier's share, every socket of `task`'s pool busy
+ * for the warm-up time (an idle replica's first requests are slow again).
+ */
+export async function prepareForOpenLoop(
+  replica: TierReplica,
+  task: Task,
+  bodies: Parameters<typeof inferTask>[2],
+  settings: Pick<SweepSettings, 'concurrency' | 'warmupMs'>,
+  sockets: number,
+): Promise<void> {
+  const levels = [...new Set([...settings.concurrency, sockets])];
+  await replica.atFullSpeed(() => settleReplica(replica.url, 'model', bodies, levels, SETTLE_MS));
+  await warmUp(task, Math.max(settings.warmupMs, 100), 50, sockets);
+}
+
 /**
  * Open-loop points on the best batch setting's replica: the p99 under random arrivals at
  * fixed fractions of its measured throughput (the capacity analysis interpolates on these).
@@ -234,15 +259,13 @@ async function measureOpenLoop(
 ): Promise<OpenLoopPoint[]> {
   const { o, settings } = run;
   const rates = openLoopRates(best.throughput, settings.openLoopFractions);
-  // As many sockets as could be in flight at the highest rate for a few of its p99s; the pool queues the rest.
-  const sockets = Math.max(16, 2 * best.batchSize);
+  const sockets = openLoopSockets(best.batchSize);
   const { task, close } = inferTask(best.replica.url, 'model', run.bodies, sockets);
   const rng = createRng(42);
   const random = (): number => rng.next();
   const out: OpenLoopPoint[] = [];
   try {
-    // The replica sat idle while later batch sizes were swept: warm it again, every socket busy.
-    await warmUp(task, Math.max(settings.warmupMs, 100), 50, sockets);
+    await prepareForOpenLoop(best.replica, task, run.bodies, settings, sockets);
     for (const rate of rates) {
       if (o.signal?.aborted) throw new Error('the profile was cancelled');
       const point: OpenLoopPoint = {

@@ -173,6 +173,30 @@ export async function warmUp(task: Task, ms: number, minRequests = 50, concurren
   await Promise.all(Array.from({ length: concurrency }, caller));
 }
 
+/**
+ * Brings a fresh replica to the state of one that has served for a while, before its p99 is
+ * measured: at each of `concurrency`, requests on fresh connections for `msEach`, then those
+ * connections closed. Closing connections reaches code the requests alone do not, and V8 then
+ * throws away optimized code of the HTTP path ("wrong map") and compiles it again; measured on a
+ * tenth of a core, those recompilations, done there at a tenth of the speed, kept the p99 of a
+ * warmed replica 5–20× its steady value for 20 s and more. Run it at full speed
+ * (TierReplica.atFullSpeed), so that work is over before the tier's share applies.
+ */
+export async function settleReplica(
+  url: string,
+  model: string,
+  bodies: readonly RequestBody[],
+  concurrency: readonly number[],
+  msEach: number,
+): Promise<void> {
+  for (const c of concurrency) {
+    const { task, close } = inferTask(url, model, bodies, c);
+    await warmUp(task, msEach, 50, c).finally(close);
+    // The server sees the closes and runs their code before the next level.
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** POSTs the bodies in turn to /v2/models/{name}/infer over `sockets` keep-alive connections; non-200 rejects. */
 export function inferTask(
   url: string,

@@ -78,6 +78,8 @@ export interface TierReplica {
   /** From spawn to the ready line. */
   readonly loadMs: number;
   memory(): MemoryReading | null;
+  /** Runs `fn` with the tier's CPU share lifted (settling a fresh replica, sweep.settleReplica). */
+  atFullSpeed<T>(fn: () => Promise<T>): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -93,6 +95,8 @@ export interface LimitedProcess {
   readonly plan: EmulationPlan;
   /** Holds the process to its CPU share from now on, if it is not already (spawnUnderLimits does unless told to wait). */
   limitCpu(): void;
+  /** Runs `fn` with the CPU share lifted, then holds the process to it again. */
+  atFullSpeed<T>(fn: () => Promise<T>): Promise<T>;
   /**
    * Ends what could leave the process unable to run: the duty cycle (its SIGSTOP). Call before
    * signalling it to stop. A CFS quota stays on, so the process drains under its share; its
@@ -101,19 +105,47 @@ export interface LimitedProcess {
   release(): Promise<void>;
 }
 
+interface HeldShare {
+  /** Lets the process run (ends a duty cycle; a quota stays). */
+  release(): Promise<void>;
+  lift(): Promise<void>;
+  restore(): void;
+  exited(): void;
+}
+
 /** The running enforcement of a CPU share below the process's cores. */
-function holdShare(plan: EmulationPlan, pid: number): { release(): Promise<void>; exited(): void } {
+function holdShare(plan: EmulationPlan, pid: number): HeldShare {
   const share = plan.share;
   if (share?.by === 'cfs-quota') {
     try {
       const quota = CpuQuota.apply(share.hierarchy, pid, share.cpus, plan.periodMs);
-      return { release: () => Promise.resolve(), exited: () => quota.remove() };
+      return {
+        release: () => Promise.resolve(),
+        lift: () => Promise.resolve(quota.lift()),
+        restore: () => quota.restore(),
+        exited: () => quota.remove(),
+      };
     } catch {
       // The probe said it could (emulation.thisMachine); if the kernel refuses now, the duty cycle holds it.
     }
   }
-  const cycle = DutyCycle.start(pid, plan.duty, plan.periodMs);
-  return { release: () => cycle.stop(), exited: () => undefined };
+  let cycle: DutyCycle | undefined = DutyCycle.start(pid, plan.duty, plan.periodMs);
+  const stop = async (): Promise<void> => {
+    await cycle?.stop();
+    cycle = undefined;
+  };
+  let released = false;
+  return {
+    release: () => {
+      released = true;
+      return stop();
+    },
+    lift: stop,
+    restore: () => {
+      if (!released) cycle ??= DutyCycle.start(pid, plan.duty, plan.periodMs);
+    },
+    exited: () => undefined,
+  };
 }
 
 /**
@@ -132,7 +164,7 @@ export function spawnUnderLimits(
   const plan = emulationPlan(limits, o.machine ?? thisMachine(), o.slot ?? 0);
   const limited = limitedCommand(plan, command, args);
   const child = spawn(limited.command, limited.args, options);
-  let held: ReturnType<typeof holdShare> | undefined;
+  let held: HeldShare | undefined;
   child.once('exit', () => held?.exited());
   const limitCpu = (): void => {
     const running = child.exitCode === null && child.signalCode === null;
@@ -143,6 +175,15 @@ export function spawnUnderLimits(
     child,
     plan,
     limitCpu,
+    atFullSpeed: async (fn) => {
+      const h = held;
+      await h?.lift();
+      try {
+        return await fn();
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) h?.restore();
+      }
+    },
     release: async () => {
       await held?.release();
     },
@@ -158,7 +199,7 @@ export async function startTierReplica(o: TierReplicaOptions): Promise<TierRepli
     ...['--max-queue-delay-ms', String(o.batching.maxBatchSize > 1 ? o.batching.maxQueueDelayMs : 0)],
   ];
   const started = performance.now();
-  const { child, plan, release } = spawnUnderLimits(
+  const { child, plan, release, atFullSpeed } = spawnUnderLimits(
     o.limits,
     process.execPath,
     argv,
@@ -221,6 +262,7 @@ export async function startTierReplica(o: TierReplicaOptions): Promise<TierRepli
       plan,
       loadMs,
       memory: () => readMemory(child.pid!),
+      atFullSpeed,
       stop,
     };
   } catch (e) {

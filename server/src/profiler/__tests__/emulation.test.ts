@@ -81,6 +81,12 @@ describe('CPU quota settings', () => {
       ['cpu.cfs_quota_us', '2000'],
     ]);
     expect(quotaWrites('v2', { quotaUs: 2000, periodUs: 10000 })).toEqual([['cpu.max', '2000 10000']]);
+    // No quota: what lift() writes.
+    expect(quotaWrites('v1', { quotaUs: null, periodUs: 10000 })).toEqual([
+      ['cpu.cfs_period_us', '10000'],
+      ['cpu.cfs_quota_us', '-1'],
+    ]);
+    expect(quotaWrites('v2', { quotaUs: null, periodUs: 10000 })).toEqual([['cpu.max', 'max 10000']]);
   });
 
   it('finds the cpu hierarchy this process is in: v1’s cpu controller first, else v2', () => {
@@ -140,6 +146,10 @@ describe('CpuQuota on this machine', () => {
       expect(share).toBeLessThan(0.35);
       expect(share).toBeGreaterThan(0.05);
       expect(quota.usage().throttled).toBeGreaterThan(10);
+      quota.lift();
+      expect(quota.setting()).toBe(h.version === 'v1' ? '-1 10000' : 'max 10000');
+      quota.restore();
+      expect(quota.setting()).toBe('2000 10000');
       quota.remove();
       expect(existsSync(quota.dir)).toBe(true); // refused while the process is in it
     } finally {
