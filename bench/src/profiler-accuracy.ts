@@ -19,7 +19,6 @@
  */
 import { DEFAULT_TIERS, type Tier } from '@stratum/server/dist/config/tiers';
 import { analyzeCapacity, NO_QOS } from '@stratum/server/dist/profiler/capacity';
-import { thisMachine } from '@stratum/server/dist/profiler/emulation';
 import { sampleRequests } from '@stratum/server/dist/profiler/inputs';
 import { openLoop, type LoadResult, type Task } from '@stratum/server/dist/profiler/loadgen';
 import { openLoopSockets, prepareForOpenLoop, profileModel } from '@stratum/server/dist/profiler/profiler';
@@ -194,22 +193,8 @@ async function loadTest(
   }
 }
 
-/**
- * This process (the load generator, for the profile and the load tests alike) keeps to the
- * first cores, off the last one where replicas of a share below a core are placed
- * (emulationPlan): a replica then waits only for its own share, never for the load generator.
- */
-function keepOffReplicaCores(): string {
-  const m = thisMachine();
-  if (!m.taskset || m.cpuCount < 2) return 'load generator not pinned (no taskset, or one core)';
-  const cores = `0-${m.cpuCount - 2}`;
-  execFileSync('taskset', ['-a', '-p', '-c', cores, String(process.pid)], { stdio: 'ignore' });
-  return `load generator pinned to cores ${cores}`;
-}
-
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  console.error(keepOffReplicaCores());
   const scale = cpuScale(process.argv);
   const tiers = scaledTiers(scale);
   // The open loop runs at its rate for warmupMs before the measured window (a ramp whose

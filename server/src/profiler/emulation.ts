@@ -57,11 +57,9 @@ export const DUTY_PERIOD_MS = 10;
 const round = (n: number, digits = 2): number => Number(n.toFixed(digits));
 
 /**
- * How to run a replica of a tier with `limits` here. `slot` places several replicas of the
- * same tier from the last cores down: whole-core replicas each on cores of their own while
- * cores remain (slot 0 takes the last cores, slot 1 the ones before, ...); replicas of a share
- * below one core packed as many to a core as their shares fit (three of 0.3 cpu on the last
- * core, the fourth on the one before), which leaves the first cores to whatever drives them.
+ * How to run a replica of a tier with `limits` here. `slot` spreads several replicas of the
+ * same tier over different cores (slot 0 takes the last cores, slot 1 the ones before, ...),
+ * so they do not share a core while cores remain.
  */
 export function emulationPlan(limits: TierLimits, machine: Machine, slot = 0): EmulationPlan {
   const n = Math.max(1, machine.cpuCount);
@@ -72,9 +70,7 @@ export function emulationPlan(limits: TierLimits, machine: Machine, slot = 0): E
   let cpuset: number[] | null = null;
   let duty: number;
   if (machine.taskset) {
-    const perCore = limits.cpus < 1 ? Math.max(1, Math.floor(1 / limits.cpus + 1e-9)) : 1;
-    const place = Math.floor(slot / perCore);
-    const start = (((n - cores * (place + 1)) % n) + n) % n;
+    const start = (((n - cores * (slot + 1)) % n) + n) % n;
     cpuset = Array.from({ length: cores }, (_, i) => (start + i) % n).sort((a, b) => a - b);
     duty = Math.min(1, limits.cpus / cores);
     notes.push(`pinned to core${cores === 1 ? '' : 's'} ${cpuset.join(',')} (taskset)`);
