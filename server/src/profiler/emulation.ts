@@ -84,7 +84,7 @@ export function emulationPlan(limits: TierLimits, machine: Machine, slot = 0): E
   let share: EmulationPlan['share'] = null;
   if (duty < 1 && machine.cpuQuota) {
     const cpus = round(duty * (cpuset?.length ?? n), 4);
-    const q = quotaFor(cpus, DUTY_PERIOD_MS);
+    const q = quotaFor(cpus);
     share = { by: 'cfs-quota', cpus, hierarchy: machine.cpuQuota };
     notes.push(
       `CFS quota: ${round(q.quotaUs / 1000)} ms of CPU time per ${round(q.periodUs / 1000)} ms (cgroup ${machine.cpuQuota.version}), ${ofCores}`,

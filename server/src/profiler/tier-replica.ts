@@ -118,7 +118,7 @@ function holdShare(plan: EmulationPlan, pid: number): HeldShare {
   const share = plan.share;
   if (share?.by === 'cfs-quota') {
     try {
-      const quota = CpuQuota.apply(share.hierarchy, pid, share.cpus, plan.periodMs);
+      const quota = CpuQuota.apply(share.hierarchy, pid, share.cpus);
       return {
         release: () => Promise.resolve(),
         lift: () => Promise.resolve(quota.lift()),

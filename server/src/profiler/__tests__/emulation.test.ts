@@ -31,11 +31,11 @@ describe('emulationPlan', () => {
   it('holds a share below the cores with a CFS quota where a cgroup can be made', () => {
     const e = emulationPlan(edge!, { ...twoCores, cpuQuota: v1 });
     expect(e.share).toEqual({ by: 'cfs-quota', cpus: 0.5, hierarchy: v1 });
-    expect(e.notes[1]).toBe('CFS quota: 5 ms of CPU time per 10 ms (cgroup v1), 50% of its core');
+    expect(e.notes[1]).toBe('CFS quota: 1 ms of CPU time per 2 ms (cgroup v1), 50% of its core');
     // Not pinned, the quota is the tier's cpus over all the cores.
     const loose = emulationPlan(fog!, { cpuCount: 2, taskset: false, cpuQuota: v1 });
     expect(loose.share).toEqual({ by: 'cfs-quota', cpus: 1, hierarchy: v1 });
-    expect(loose.notes[1]).toBe('CFS quota: 10 ms of CPU time per 10 ms (cgroup v1), 50% of its cores');
+    expect(loose.notes[1]).toBe('CFS quota: 2 ms of CPU time per 2 ms (cgroup v1), 50% of its cores');
     // Whole cores need no share.
     expect(emulationPlan(cloud!, { ...twoCores, cpuQuota: v1 }).share).toBeNull();
     expect(emulationPlan(fog!, { ...twoCores, cpuQuota: v1 }).share).toBeNull();
@@ -67,12 +67,17 @@ describe('emulationPlan', () => {
 });
 
 describe('CPU quota settings', () => {
-  it('turns a share into a quota per period, never under the kernel’s 1 ms', () => {
-    expect(quotaFor(0.5, 10)).toEqual({ quotaUs: 5000, periodUs: 10000 });
-    expect(quotaFor(0.1, 10)).toEqual({ quotaUs: 1000, periodUs: 10000 });
-    expect(quotaFor(0.05, 10)).toEqual({ quotaUs: 1000, periodUs: 20000 });
-    expect(quotaFor(1.5, 10)).toEqual({ quotaUs: 15000, periodUs: 10000 });
-    expect(() => quotaFor(0, 10)).toThrow('a CPU quota needs a share above 0, got 0');
+  it('turns a share into a quota in the shortest period that keeps quota and rest at 1 ms or more', () => {
+    expect(quotaFor(0.5)).toEqual({ quotaUs: 1000, periodUs: 2000 });
+    expect(quotaFor(0.2)).toEqual({ quotaUs: 1000, periodUs: 5000 });
+    expect(quotaFor(0.1)).toEqual({ quotaUs: 1000, periodUs: 10000 });
+    expect(quotaFor(0.05)).toEqual({ quotaUs: 1000, periodUs: 20000 });
+    // The throttled rest stays at 1 ms or more.
+    expect(quotaFor(0.75)).toEqual({ quotaUs: 3000, periodUs: 4000 });
+    expect(quotaFor(0.9)).toEqual({ quotaUs: 9000, periodUs: 10000 });
+    expect(quotaFor(1)).toEqual({ quotaUs: 2000, periodUs: 2000 });
+    expect(quotaFor(1.5)).toEqual({ quotaUs: 3000, periodUs: 2000 });
+    expect(() => quotaFor(0)).toThrow('a CPU quota needs a share above 0, got 0');
   });
 
   it('writes the period before the quota on v1, one cpu.max on v2', () => {
@@ -131,12 +136,12 @@ describe('CpuQuota on this machine', () => {
     expect(plan.share).toEqual({ by: 'cfs-quota', cpus: 0.5, hierarchy: h });
     const child = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    const quota = CpuQuota.apply(h, child.pid!, 0.2, 10);
+    const quota = CpuQuota.apply(h, child.pid!, 0.2);
     try {
-      expect(quota.setting()).toBe('2000 10000');
+      expect(quota.setting()).toBe('1000 5000');
       expect(
         await expectHeldToShare(child.pid!, { ...plan, share: { by: 'cfs-quota', cpus: 0.2, hierarchy: h } }),
-      ).toBe(`in ${quota.dir}, quota 2000 10000 (µs per period)`);
+      ).toBe(`in ${quota.dir}, quota 1000 5000 (µs per period)`);
       const before = cpuMs(child.pid!);
       const t0 = performance.now();
       await new Promise((r) => setTimeout(r, 1500));
@@ -147,9 +152,9 @@ describe('CpuQuota on this machine', () => {
       expect(share).toBeGreaterThan(0.05);
       expect(quota.usage().throttled).toBeGreaterThan(10);
       quota.lift();
-      expect(quota.setting()).toBe(h.version === 'v1' ? '-1 10000' : 'max 10000');
+      expect(quota.setting()).toBe(h.version === 'v1' ? '-1 5000' : 'max 5000');
       quota.restore();
-      expect(quota.setting()).toBe('2000 10000');
+      expect(quota.setting()).toBe('1000 5000');
       quota.remove();
       expect(existsSync(quota.dir)).toBe(true); // refused while the process is in it
     } finally {

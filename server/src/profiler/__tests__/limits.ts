@@ -26,7 +26,7 @@ export async function expectHeldToShare(pid: number, plan: EmulationPlan): Promi
     const dir = join(share.hierarchy.dir, String(pid));
     const procs = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').map(Number);
     expect(procs).toContain(pid);
-    const q = quotaFor(share.cpus, plan.periodMs);
+    const q = quotaFor(share.cpus);
     const setting = `${q.quotaUs} ${q.periodUs}`;
     const file = quotaWrites(share.hierarchy.version, q).at(-1)![0];
     expect(readFileSync(join(dir, file), 'utf8').trim()).toBe(file === 'cpu.max' ? setting : String(q.quotaUs));
