@@ -13,7 +13,8 @@
  * windows until stable, as perf_analyzer does), and once more in one fixed window. Printed:
  * predicted vs measured p99 at the target rate, served rate, capacity, the client's own send
  * lag (a row whose client fell behind is marked client-bound) and the load average. Target:
- * every ratio within ±25%.
+ * every ratio within ±25%. Beside it, the same deployment measured twice in a row at the
+ * target rate (again/meas): how closely any p99 can be checked on this machine at all.
  *
  *   node bench/dist/profiler-accuracy.js [--quick] [--cpu-scale 0.2]
  */
@@ -133,6 +134,11 @@ async function rampUntilSteady(task: Task, rate: number, maxMs: number): Promise
 interface LoadTest {
   /** At the target rate, measured as the profiler measures its open-loop points (the prediction's own estimator). */
   readonly atTarget: OpenLoopReading;
+  /**
+   * At the target rate, measured the same way once more right after: how far two readings of
+   * one deployment differ, which bounds how closely any prediction can be checked here.
+   */
+  readonly again: OpenLoopReading;
   /** At the target rate, one fixed window: the same p99 without the stability rule. */
   readonly fixedWindow: LoadResult;
   /** At the predicted capacity, one fixed window. */
@@ -181,10 +187,11 @@ async function loadTest(
         openLoop(task, { ratePerSec: rate, maxOutstanding: 4096, poisson: arrivals, ...timing });
       await steady(rates.target);
       const atTarget = await measureOpenLoopPoint(task, rates.target, point, arrivals);
+      const again = await measureOpenLoopPoint(task, rates.target, point, arrivals);
       const fixedWindow = await open(rates.target);
       await steady(rates.capacity);
       const atCapacity = await open(rates.capacity);
-      return { atTarget, fixedWindow, atCapacity };
+      return { atTarget, again, fixedWindow, atCapacity };
     } finally {
       for (const t of tasks) t.close();
     }
@@ -225,7 +232,7 @@ async function main(): Promise<void> {
     }
     const tier = tiers.find((t) => t.name === v.tier)!;
     const capacity = v.replicas * v.throughputPerReplica;
-    const { atTarget, fixedWindow, atCapacity } = await loadTest(
+    const { atTarget, again, fixedWindow, atCapacity } = await loadTest(
       modelPath,
       tier,
       v,
@@ -248,6 +255,8 @@ async function main(): Promise<void> {
       basis: v.basis,
       measuredP99Ms: atTarget.p99Ms,
       p99Ratio: atTarget.p99Ms / v.expectedP99Ms,
+      againP99Ms: again.p99Ms,
+      repeatRatio: again.p99Ms / atTarget.p99Ms,
       fixedWindowP99Ms: fixedWindow.latency.p99Ms,
       fixedWindowRatio: fixedWindow.latency.p99Ms / v.expectedP99Ms,
       predictedRps: s.qos.rps,
@@ -256,8 +265,9 @@ async function main(): Promise<void> {
       predictedCapacity: capacity,
       measuredCapacity: atCapacity.throughput,
       capacityRatio: atCapacity.throughput / capacity,
-      errors: atTarget.errors + fixedWindow.errors + atCapacity.errors,
+      errors: atTarget.errors + again.errors + fixedWindow.errors + atCapacity.errors,
       atTarget,
+      again,
       fixedWindow,
       atCapacity,
     };
@@ -277,6 +287,8 @@ async function main(): Promise<void> {
       'from',
       'p99 meas',
       'ratio',
+      'p99 again',
+      'again/meas',
       'p99 6 s',
       'ratio',
       'rps pred',
@@ -295,6 +307,8 @@ async function main(): Promise<void> {
       String(r.basis).split(' ')[0]!,
       (r.measuredP99Ms as number).toFixed(2),
       (r.p99Ratio as number).toFixed(2),
+      (r.againP99Ms as number).toFixed(2),
+      (r.repeatRatio as number).toFixed(2),
       (r.fixedWindowP99Ms as number).toFixed(2),
       (r.fixedWindowRatio as number).toFixed(2),
       String(r.predictedRps),
@@ -310,9 +324,11 @@ async function main(): Promise<void> {
   const ratios = measured.flatMap((r) => [r.p99Ratio as number, r.rpsRatio as number, r.capacityRatio as number]);
   const met = ratios.filter(within).length;
   const clientBound = measured.filter((r) => r.clientBound).map((r) => r.scenario);
+  const repeats = measured.map((r) => r.repeatRatio as number);
+  const repeatable = repeats.filter(within).length;
   const load = { before: loadBefore, after: loadavg()[0]! };
   console.log(
-    `\n${met} of ${ratios.length} ratios within ±${TARGET * 100}% (target: all); profile took ${(profile.durationMs / 1000).toFixed(1)} s, bench ${((Date.now() - started) / 1000).toFixed(0)} s; 1-minute load average ${load.before.toFixed(1)} → ${load.after.toFixed(1)} (other processes on these cores skew every number)${clientBound.length ? `; client-bound (the load generator's own send lag p99 above ${TARGET * 100}% of the predicted p99, so its p99 is not only the deployment's): ${clientBound.join(', ')}` : ''}`,
+    `\n${met} of ${ratios.length} ratios within ±${TARGET * 100}% (target: all); the same deployment measured twice in a row: ${repeatable} of ${repeats.length} p99 pairs within ±${TARGET * 100}% of each other (again/meas ${Math.min(...repeats).toFixed(2)}–${Math.max(...repeats).toFixed(2)}); profile took ${(profile.durationMs / 1000).toFixed(1)} s, bench ${((Date.now() - started) / 1000).toFixed(0)} s; 1-minute load average ${load.before.toFixed(1)} → ${load.after.toFixed(1)} (other processes on these cores skew every number)${clientBound.length ? `; client-bound (the load generator's own send lag p99 above ${TARGET * 100}% of the predicted p99, so its p99 is not only the deployment's): ${clientBound.join(', ')}` : ''}`,
   );
   const path = writeResult(quick ? 'profiler-accuracy-quick' : 'profiler-accuracy', {
     model: 'scikit-learn penguins (StandardScaler + LogisticRegression), FP32 [-1,4]',
