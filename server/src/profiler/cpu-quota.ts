@@ -164,6 +164,7 @@ export class CpuQuota {
   ) {}
 
   private write(unlimited: boolean): void {
+    if (this.removed) return; // the process is gone, and its group with it
     const q = unlimited ? { ...this.quota, quotaUs: null } : this.quota;
     for (const [file, value] of quotaWrites(this.version, q)) writeFileSync(join(this.dir, file), value);
   }
