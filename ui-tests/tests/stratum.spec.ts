@@ -170,6 +170,8 @@ test('a model deploys from the panel and answers %stratum predict in the noteboo
   const plan = dialog.locator('.jp-stratum-plan');
   const deploy = dialog.locator('.jp-stratum-deploy-confirm');
   await expect(dialog.locator('select[name="tier"]')).toHaveValue('cloud');
+  // Focus settles on the tier first (the dialog's focusNodeSelector), before any field is typed in.
+  await expect(dialog.locator('select[name="tier"]')).toBeFocused();
   // The plan is asked as soon as the dialog opens: each check with ✓ or ✗ and what it measured.
   await expect(plan).toHaveAttribute('data-feasible', 'true');
   await expect(dialog.locator('.jp-stratum-check[data-check="memory fits"]')).toContainText('✓');
@@ -246,6 +248,8 @@ test('a model deploys from the panel and answers %stratum predict in the noteboo
 
   // Scale, then undeploy (each confirmed in a dialog); the view follows each change.
   await deployed.locator('.jp-stratum-scale').click();
+  // The dialog moves focus to its min field once shown; typing before that can land there ("13").
+  await expect(page.locator('.jp-Dialog input[name="min"]')).toBeFocused();
   await page.locator('.jp-Dialog input[name="max"]').fill('3');
   await page.locator('.jp-Dialog .jp-mod-accept').click();
   await expect(deployed.locator('.jp-stratum-replica-count')).toContainText('(1..3)');
