@@ -80,7 +80,16 @@ export function cpuHierarchyOf(mounts: string, cgroups: string): CpuHierarchy | 
   return null;
 }
 
-const quotaFile = (version: CgroupVersion): string => (version === 'v1' ? 'cpu.cfs_quota_us' : 'cpu.max');
+/** Sets the quota of the group in `dir` (quotaWrites). */
+function writeQuota(dir: string, version: CgroupVersion, q: { quotaUs: number | null; periodUs: number }): void {
+  for (const [file, value] of quotaWrites(version, q)) writeFileSync(join(dir, file), value);
+}
+
+/** The quota of the group in `dir` as the kernel holds it, e.g. "2000 10000" (µs of CPU per period; -1 or max: none). */
+export function readQuota(dir: string, version: CgroupVersion): string {
+  const read = (file: string): string => readFileSync(join(dir, file), 'utf8').trim();
+  return version === 'v2' ? read('cpu.max') : `${read('cpu.cfs_quota_us')} ${read('cpu.cfs_period_us')}`;
+}
 
 /** Groups left by processes that are gone (a Stratum that was killed); a busy one is left alone. */
 function sweep(h: CpuHierarchy): void {
@@ -116,7 +125,7 @@ export function probeCpuHierarchy(h: CpuHierarchy | null): CpuHierarchy | null {
       writeFileSync(join(h.dir, 'cgroup.subtree_control'), '+cpu');
     }
     mkdirSync(probe, { recursive: true });
-    for (const [file, value] of quotaWrites(h.version, quotaFor(0.5))) writeFileSync(join(probe, file), value);
+    writeQuota(probe, h.version, quotaFor(0.5));
     sweep(h);
     return h;
   } catch {
@@ -165,8 +174,7 @@ export class CpuQuota {
 
   private write(unlimited: boolean): void {
     if (this.removed) return; // the process is gone, and its group with it
-    const q = unlimited ? { ...this.quota, quotaUs: null } : this.quota;
-    for (const [file, value] of quotaWrites(this.version, q)) writeFileSync(join(this.dir, file), value);
+    writeQuota(this.dir, this.version, unlimited ? { ...this.quota, quotaUs: null } : this.quota);
   }
 
   /** Moves `pid` (and the threads it starts from then on) into a new group holding it to `cpus`. */
@@ -193,11 +201,9 @@ export class CpuQuota {
     this.write(false);
   }
 
-  /** The quota as the kernel holds it, e.g. "2000 10000" (µs of CPU per period). */
+  /** The quota as the kernel holds it (readQuota). */
   setting(): string {
-    const quota = readFileSync(join(this.dir, quotaFile(this.version)), 'utf8').trim();
-    if (this.version === 'v2') return quota;
-    return `${quota} ${readFileSync(join(this.dir, 'cpu.cfs_period_us'), 'utf8').trim()}`;
+    return readQuota(this.dir, this.version);
   }
 
   usage(): QuotaUsage {

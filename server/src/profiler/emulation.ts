@@ -6,7 +6,8 @@
  * - A share below its cores (0.5 cpu on one core): a CFS bandwidth quota on a cgroup of its own
  *   (cpu-quota.ts), as Kubernetes holds a container's CPU limit, where this process can make
  *   cgroups; otherwise duty-cycled, SIGCONT for share × period and SIGSTOP for the rest of each
- *   period (duty-cycle.ts). Both cap the CPU time per 10 ms period; the quota lets a request
+ *   period (duty-cycle.ts). Both cap the CPU time per period (the quota's as short as the
+ *   kernel holds accurately, cpu-quota.quotaFor; the duty cycle's 10 ms); the quota lets a request
  *   run as soon as it arrives while time is left in the period, the duty cycle makes one that
  *   arrives in a stopped phase wait for the next running slice.
  * - onnxruntime's intra-op threads: replica-main --threads.
@@ -80,10 +81,12 @@ export function emulationPlan(limits: TierLimits, machine: Machine, slot = 0): E
       `taskset (util-linux) not found: no CPU affinity; the CPU share alone holds the limit (${round(limits.cpus)} of ${n} cores)`,
     );
   }
-  const ofCores = `${round(duty * 100, 0)}% of its core${(cpuset?.length ?? n) === 1 ? '' : 's'}`;
+  // The cores the share is of: those pinned, or all of them.
+  const over = cpuset?.length ?? n;
+  const ofCores = `${round(duty * 100, 0)}% of its core${over === 1 ? '' : 's'}`;
   let share: EmulationPlan['share'] = null;
   if (duty < 1 && machine.cpuQuota) {
-    const cpus = round(duty * (cpuset?.length ?? n), 4);
+    const cpus = round(duty * over, 4);
     const q = quotaFor(cpus);
     share = { by: 'cfs-quota', cpus, hierarchy: machine.cpuQuota };
     notes.push(

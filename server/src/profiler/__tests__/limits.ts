@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { quotaFor, quotaWrites } from '../cpu-quota';
+import { quotaFor, readQuota } from '../cpu-quota';
 import type { EmulationPlan } from '../emulation';
 
 /** Of 200 looks at the process's state about 2 ms apart, how many found it stopped (T). */
@@ -28,8 +28,7 @@ export async function expectHeldToShare(pid: number, plan: EmulationPlan): Promi
     expect(procs).toContain(pid);
     const q = quotaFor(share.cpus);
     const setting = `${q.quotaUs} ${q.periodUs}`;
-    const file = quotaWrites(share.hierarchy.version, q).at(-1)![0];
-    expect(readFileSync(join(dir, file), 'utf8').trim()).toBe(file === 'cpu.max' ? setting : String(q.quotaUs));
+    expect(readQuota(dir, share.hierarchy.version)).toBe(setting);
     return `in ${dir}, quota ${setting} (µs per period)`;
   }
   expect(share).toEqual({ by: 'duty-cycle' });
